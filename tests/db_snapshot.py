@@ -1,0 +1,27 @@
+"""Whole-database snapshots, for "nothing changed" assertions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+LAYER_SCHEMAS = ("canvas", "history", "meta", "lifecycle", "ops")
+
+
+def snapshot(cur: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = LAYER_SCHEMAS) -> dict[
+    str, list[tuple[Any, ...]]
+]:
+    """Return every row of every table in ``schemas``, sorted, keyed by ``schema.table``."""
+    tables = cur.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_type = 'BASE TABLE' AND list_contains(?, table_schema) "
+        "ORDER BY ALL",
+        [list(schemas)],
+    ).fetchall()
+    result: dict[str, list[tuple[Any, ...]]] = {}
+    for schema, table in tables:
+        # .pl(): fetchall() of TIMESTAMPTZ would need pytz, which the project does not use.
+        rows = cur.execute(f'SELECT * FROM "{schema}"."{table}"').pl().rows()
+        result[f"{schema}.{table}"] = sorted(rows, key=repr)
+    return result

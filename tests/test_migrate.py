@@ -1,0 +1,125 @@
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tracker_db.errors import DatabaseBusyError, MigrationError
+from tracker_db.migrate import Migration, apply_migrations, discover_migrations
+from tracker_db.session import DatabaseManager
+
+EXPECTED_TABLES = {
+    "canvas": {"courses", "sections", "students", "enrollments", "assignment_groups",
+               "assignments", "submissions"},
+    "history": {"grade_history", "assignment_scores"},
+    "meta": {"curricula", "curriculum_courses", "student_metadata", "student_notes",
+             "course_metadata", "assignment_metadata"},
+    "ops": {"schema_migrations", "sync_runs"},
+}
+
+
+def _tables(cur) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for schema, table in cur.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables"
+    ).fetchall():
+        found.setdefault(schema, set()).add(table)
+    return found
+
+
+def _migration(version: int, name: str, sql: str) -> Migration:
+    return Migration(version, name, Path(f"{version:04d}_{name}.sql"), sql)
+
+
+def test_fresh_database_has_every_layer(cur):
+    tables = _tables(cur)
+    for schema, expected in EXPECTED_TABLES.items():
+        assert expected <= tables.get(schema, set()), schema
+    versions = [v for (v,) in cur.execute("SELECT version FROM ops.schema_migrations").fetchall()]
+    assert versions == [m.version for m in discover_migrations()]
+
+
+def test_layer1_and_layer2_tables_have_no_keys_or_indexes(cur):
+    constraints = cur.execute(
+        "SELECT schema_name, table_name, constraint_type FROM duckdb_constraints() "
+        "WHERE schema_name IN ('canvas', 'history') AND constraint_type <> 'NOT NULL'"
+    ).fetchall()
+    indexes = cur.execute(
+        "SELECT index_name FROM duckdb_indexes() WHERE schema_name IN ('canvas', 'history')"
+    ).fetchall()
+    assert constraints == []
+    assert indexes == []
+
+
+def test_opening_an_up_to_date_database_applies_nothing(tmp_path):
+    path = tmp_path / "db.duckdb"
+    DatabaseManager(path).close()
+    manager = DatabaseManager(path, migrate=False)
+    with manager.session() as cur:
+        assert apply_migrations(cur) == []
+        (count,) = cur.execute("SELECT count(*) FROM ops.schema_migrations").fetchone()
+    manager.close()
+    assert count == len(discover_migrations())
+
+
+def test_failing_migration_rolls_back_its_changes_and_record(tmp_path):
+    manager = DatabaseManager(tmp_path / "db.duckdb", migrate=False)
+    good = _migration(1, "good", "CREATE SCHEMA s; CREATE TABLE s.a (x INTEGER);")
+    bad = _migration(2, "bad", "CREATE TABLE s.b (x INTEGER); INSERT INTO s.a VALUES (1); "
+                               "SELECT no_such_column FROM s.a;")
+    with manager.session() as cur:
+        with pytest.raises(MigrationError, match=r"0002_bad\.sql failed"):
+            apply_migrations(cur, [good, bad])
+        tables = _tables(cur)
+        assert "a" in tables["s"] and "b" not in tables["s"]
+        assert cur.execute("SELECT count(*) FROM s.a").fetchone() == (0,)
+        assert cur.execute("SELECT version FROM ops.schema_migrations").fetchall() == [(1,)]
+    manager.close()
+
+
+def test_edited_migration_is_refused(tmp_path):
+    manager = DatabaseManager(tmp_path / "db.duckdb", migrate=False)
+    with manager.session() as cur:
+        apply_migrations(cur, [_migration(1, "one", "CREATE TABLE t (x INTEGER);")])
+        edited = _migration(1, "one", "CREATE TABLE t (x INTEGER, y INTEGER);")
+        with pytest.raises(MigrationError, match=r"0001_one\.sql was changed"):
+            apply_migrations(cur, [edited])
+    manager.close()
+
+
+def test_database_newer_than_the_code_is_refused(tmp_path):
+    manager = DatabaseManager(tmp_path / "db.duckdb", migrate=False)
+    with manager.session() as cur:
+        both = [_migration(1, "one", "SELECT 1;"), _migration(2, "two", "SELECT 2;")]
+        apply_migrations(cur, both)
+        with pytest.raises(MigrationError, match="newer than this code"):
+            apply_migrations(cur, [_migration(1, "one", "SELECT 1;")])
+    manager.close()
+
+
+def test_badly_named_migration_file_is_refused(tmp_path):
+    (tmp_path / "1_init.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match="NNNN_description"):
+        discover_migrations(tmp_path)
+
+
+def test_database_held_by_another_process_names_the_file(tmp_path):
+    path = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(DatabaseBusyError) as caught:
+            DatabaseManager(path)
+        assert str(path) in str(caught.value)
+        assert f"PID {holder.pid}" in str(caught.value)
+    finally:
+        holder.communicate("bye\n", timeout=10)

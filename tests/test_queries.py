@@ -1,0 +1,101 @@
+"""Read queries over a synced sample database; numbers checked by hand from sample_data."""
+
+import statistics
+
+import pytest
+
+from tests.sample_data import HOSTILE_COURSE, make_canvas_data
+from tracker_db.operations import metadata_ops as meta
+from tracker_db.operations.sync_ops import full_canvas_sync
+from tracker_db.queries.curriculum_queries import get_curriculum_students
+from tracker_db.queries.reporting_queries import (
+    get_assignment_statistics,
+    get_course_summary,
+    get_curriculum_summary,
+)
+from tracker_db.queries.student_queries import get_student_progress_history
+
+
+@pytest.fixture
+def curricula(synced_db):
+    meta.create_curriculum("Science", course_ids=[101])
+    meta.create_curriculum("Humanities", course_ids=[102])
+    meta.set_student_tags(5001, ["ell"])
+    meta.set_student_group(5002, "B")
+    return synced_db
+
+
+def test_curriculum_students_by_id_and_by_name(curricula):
+    science = get_curriculum_students(["science"])
+    # Alice (two sections: one row), Bob, Carol (inactive is still enrolled)
+    assert sorted(science["student_id"].to_list()) == [5001, 5002, 5003]
+    assert science.filter(science["student_id"] == 5001)["tags"].to_list() == [["ell"]]
+    assert science.filter(science["student_id"] == 5002)["custom_group"].to_list() == ["B"]
+    by_name = get_curriculum_students("Humanities")
+    assert sorted(by_name["student_id"].to_list()) == [5001, 5004]
+    both = get_curriculum_students(["science", "Humanities"])
+    assert both.height == 5
+    assert set(both["course_name"]) == {HOSTILE_COURSE, "History"}
+    assert get_curriculum_students([]).height == 0
+
+
+def test_deleted_enrollments_are_not_curriculum_students(fresh_db):
+    data = make_canvas_data()
+    data["enrollments"][3]["enrollment_state"] = "deleted"  # Carol
+    full_canvas_sync(data)
+    meta.create_curriculum("Science", course_ids=[101])
+    assert 5003 not in get_curriculum_students(["science"])["student_id"].to_list()
+
+
+def test_student_progress_history_has_one_row_per_change(synced_db):
+    data = make_canvas_data()
+    data["enrollments"][0]["grades"]["current_score"] = 95.0
+    data["enrollments"][1]["grades"]["current_score"] = 95.0
+    full_canvas_sync(data)
+    full_canvas_sync(data)  # no change: no row
+    history = get_student_progress_history(5001)
+    assert history.select("course_id", "current_score").rows() == [
+        (101, 91.5), (101, 95.0), (102, 104.0)
+    ]
+    only_102 = get_student_progress_history(5001, course_id=102)
+    assert only_102["course_name"].to_list() == ["History"]
+
+
+def test_course_summary(synced_db):
+    summary = {r["course_id"]: r for r in get_course_summary().to_dicts()}
+    bio = summary[101]
+    assert bio["students"] == 3 and bio["active_students"] == 2
+    assert bio["mean_current_score"] == pytest.approx((91.5 + 55.0) / 2)
+    assert bio["median_current_score"] == pytest.approx(statistics.median([91.5, 55.0]))
+    assert bio["missing_count"] == 1 and bio["late_count"] == 1
+    assert summary[102]["missing_count"] == 0
+    assert bio["last_synced_at"] is not None
+
+
+def test_assignment_statistics(synced_db):
+    stats = {r["assignment_id"]: r for r in get_assignment_statistics().to_dicts()}
+    lab = stats[501]  # Alice 9.5, Bob missing, Carol unsubmitted
+    assert lab["students"] == 3 and lab["submitted"] == 1 and lab["graded"] == 1
+    assert lab["submitted_share"] == pytest.approx(1 / 3)
+    assert lab["mean_score"] == 9.5 and lab["missing_count"] == 1
+    essay = stats[503]  # Alice 22 (extra credit), Dan excused: left out
+    assert essay["students"] == 1 and essay["max_score"] == 22.0
+    only_101 = get_assignment_statistics(101)
+    assert set(only_101["assignment_id"]) == {501, 502}
+    quartiles = stats[502]
+    assert quartiles["q1_score"] == 0.0 and quartiles["q3_score"] == 0.0
+
+
+def test_curriculum_summary(curricula):
+    rows = {r["curriculum_id"]: r for r in get_curriculum_summary().to_dicts()}
+    assert rows["science"]["courses"] == 1 and rows["science"]["students"] == 3
+    assert rows["science"]["missing_count"] == 1
+    assert rows["humanities"]["mean_current_score"] == pytest.approx((104.0 + 70.25) / 2)
+
+
+def test_queries_on_an_empty_database_return_empty_frames(fresh_db):
+    assert get_course_summary().height == 0
+    assert get_assignment_statistics().height == 0
+    assert get_curriculum_summary().height == 0
+    assert get_student_progress_history(1).height == 0
+    assert "current_score" in get_student_progress_history(1).columns

@@ -1,0 +1,34 @@
+"""Typed errors for Canvas Tracker.
+
+Every error the tracker raises on purpose is a ``TrackerError``; callers (the pages, the CLI)
+catch that one base and show its message. Driver errors are wrapped with ``raise ... from e`` so
+the cause stays on the chain for debugging.
+"""
+
+
+class TrackerError(Exception):
+    """Base class for every error Canvas Tracker raises on purpose."""
+
+
+class ConfigError(TrackerError):
+    """A setting (environment variable, path, URL) has a value the tracker cannot use."""
+
+
+class DatabaseBusyError(TrackerError):
+    """The database file is held by another process."""
+
+
+class MigrationError(TrackerError):
+    """The database schema cannot be brought to the version this code expects."""
+
+
+class CanvasAPIError(TrackerError):
+    """Canvas refused or failed a request, or answered with something unusable."""
+
+
+class DataValidationError(TrackerError):
+    """Input data (from Canvas or from a teacher) is invalid; nothing was written."""
+
+
+class SyncError(TrackerError):
+    """A sync failed; every layer was left as it was."""

@@ -1,0 +1,194 @@
+"""The full sync: validate and shape, then write every layer in ONE transaction.
+
+Shaping (polars) happens before the transaction opens, so invalid input never reaches the
+database. The write replaces layer 1, appends the layer-2 changes it finds, and records the
+run; any failure rolls all of it back and the failed attempt is recorded afterwards in its
+own transaction, so a failed sync leaves every layer exactly as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from tracker_db.errors import DataValidationError, SyncError
+from tracker_db.operations import canvas_ops, historical_ops
+from tracker_db.session import transaction, using
+from tracker_db.shaping import ShapedSync, shape_canvas_data
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a successful sync wrote.
+
+    Attributes:
+        sync_id: The run's id in ``ops.sync_runs`` (and on its history rows).
+        started_at: When the sync started (UTC); the ``recorded_at`` of its history rows.
+        counts: Rows written to each layer-1 table.
+        grade_history_rows: Rows appended to ``history.grade_history``.
+        assignment_score_rows: Rows appended to ``history.assignment_scores``.
+        duration_seconds: Wall time of shaping plus writing.
+        shape_seconds: Time spent validating and shaping.
+        write_seconds: Time spent in the write transaction.
+    """
+
+    sync_id: int
+    started_at: datetime
+    counts: dict[str, int]
+    grade_history_rows: int
+    assignment_score_rows: int
+    duration_seconds: float
+    shape_seconds: float = 0.0
+    write_seconds: float = 0.0
+    source: str | None = field(default=None)
+
+    @property
+    def history_rows(self) -> int:
+        """All layer-2 rows this sync appended."""
+        return self.grade_history_rows + self.assignment_score_rows
+
+    def __getattr__(self, name: str) -> int:
+        # courses, students, enrollments, ... read straight from counts.
+        counts = self.__dict__.get("counts", {})
+        if name in counts:
+            return counts[name]
+        raise AttributeError(name)
+
+    def summary(self) -> str:
+        """One line for people: counts, history rows added, duration."""
+        c = self.counts
+        return (
+            f"sync {self.sync_id}: {c['courses']} courses, {c['students']} students, "
+            f"{c['enrollments']} enrollments, {c['assignments']} assignments, "
+            f"{c['submissions']} submissions; {self.history_rows} history rows added "
+            f"in {self.duration_seconds:.1f} s"
+        )
+
+
+def _next_sync_id(cur: duckdb.DuckDBPyConnection) -> int:
+    (next_id,) = cur.execute(
+        "SELECT coalesce(max(sync_id), 0) + 1 FROM ops.sync_runs"
+    ).fetchone()
+    return int(next_id)
+
+
+def record_run(cur: duckdb.DuckDBPyConnection, row: Mapping[str, object]) -> None:
+    """Insert one ``ops.sync_runs`` row (columns by name; the caller owns the transaction)."""
+    columns = ", ".join(row)
+    placeholders = ", ".join(f"${name}" for name in row)
+    cur.execute(f"INSERT INTO ops.sync_runs ({columns}) VALUES ({placeholders})", dict(row))
+
+
+def _record_failure(
+    cur: duckdb.DuckDBPyConnection, started_at: datetime, source: str | None, error: str
+) -> None:
+    try:
+        with transaction(cur):
+            record_run(cur, {
+                "sync_id": _next_sync_id(cur),
+                "started_at": started_at,
+                "finished_at": datetime.now(UTC),
+                "status": "failed",
+                "source": source,
+                "duration_seconds": (datetime.now(UTC) - started_at).total_seconds(),
+                "error": error,
+            })
+    except duckdb.Error:
+        # The database itself is failing; the caller still gets the original error.
+        log.exception("could not record the failed sync run")
+
+
+def write_sync(
+    cur: duckdb.DuckDBPyConnection,
+    shaped: ShapedSync,
+    *,
+    started_at: datetime,
+    source: str | None = None,
+) -> tuple[int, dict[str, int], int, int]:
+    """Write a shaped sync in one transaction: layer 1, layer 2, and the run record.
+
+    Returns:
+        ``(sync_id, layer-1 counts, grade_history rows, assignment_scores rows)``.
+    """
+    with transaction(cur):
+        sync_id = _next_sync_id(cur)
+        counts = canvas_ops.replace_layer1(cur, shaped)
+        grade_rows = historical_ops.append_grade_history(cur, sync_id, started_at)
+        score_rows = historical_ops.append_assignment_scores(cur, sync_id, started_at)
+        record_run(cur, {
+            "sync_id": sync_id,
+            "started_at": started_at,
+            "finished_at": datetime.now(UTC),
+            "status": "succeeded",
+            "source": source,
+            **counts,
+            "grade_history_rows": grade_rows,
+            "assignment_score_rows": score_rows,
+            "duration_seconds": (datetime.now(UTC) - started_at).total_seconds(),
+        })
+    return sync_id, counts, grade_rows, score_rows
+
+
+def full_canvas_sync(
+    canvas_api_data: Mapping[str, object],
+    *,
+    source: str | None = None,
+    cur: duckdb.DuckDBPyConnection | None = None,
+) -> SyncResult:
+    """Validate, shape and write a whole Canvas sync atomically.
+
+    Args:
+        canvas_api_data: Raw Canvas JSON lists keyed by resource (``courses``, ``sections``,
+            ``enrollments``, ``assignment_groups``, ``assignments``, ``submissions``), as the
+            API returns them; assignment groups carry the ``course_id`` they were fetched for.
+            Each value may also be a frame from ``shaping.raw_frame``. Missing keys mean empty.
+        source: Where the data came from (e.g. the Canvas base URL), kept on the run record.
+        cur: Cursor to use; default a session of the process-wide database.
+
+    Returns:
+        Counts, history rows appended and timings.
+
+    Raises:
+        DataValidationError: The input is invalid (naming resource, id and field); nothing
+            was written except the failed run's record.
+        SyncError: Writing failed; everything was rolled back (the cause is chained).
+    """
+    started_at = datetime.now(UTC)
+    t0 = time.perf_counter()
+    with using(cur) as c:
+        try:
+            shaped = shape_canvas_data(canvas_api_data)
+        except DataValidationError as e:
+            _record_failure(c, started_at, source, f"invalid Canvas data: {e}")
+            raise
+        t1 = time.perf_counter()
+        try:
+            sync_id, counts, grade_rows, score_rows = write_sync(
+                c, shaped, started_at=started_at, source=source
+            )
+        except Exception as e:
+            # Any failure, ours or the driver's: the transaction has rolled back; report it
+            # as one typed error with the cause chained.
+            _record_failure(c, started_at, source, f"{type(e).__name__}: {e}")
+            raise SyncError(f"sync failed and was rolled back; nothing changed: {e}") from e
+    t2 = time.perf_counter()
+    result = SyncResult(
+        sync_id=sync_id,
+        started_at=started_at,
+        counts=counts,
+        grade_history_rows=grade_rows,
+        assignment_score_rows=score_rows,
+        duration_seconds=t2 - t0,
+        shape_seconds=t1 - t0,
+        write_seconds=t2 - t1,
+        source=source,
+    )
+    log.info("%s", result.summary())
+    return result

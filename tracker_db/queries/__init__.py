@@ -1,0 +1,1 @@
+"""Read-only queries that pages and reports use; each returns a polars DataFrame."""
