@@ -15,11 +15,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
+import polars as pl
 
-from tracker_db.errors import DataValidationError, SyncError
+from tracker_db.canvas_client import (
+    DEFAULT_MAX_IN_FLIGHT,
+    CanvasClient,
+    ProgressCallback,
+    RetryPolicy,
+)
+from tracker_db.errors import CanvasAPIError, DataValidationError, SyncError
 from tracker_db.operations import canvas_ops, historical_ops
+from tracker_db.operations.metadata_ops import get_untracked_course_ids
 from tracker_db.session import transaction, using
 from tracker_db.shaping import ShapedSync, shape_canvas_data
+from tracker_db.sql_files import query
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +39,8 @@ class SyncResult:
 
     Attributes:
         sync_id: The run's id in ``ops.sync_runs`` (and on its history rows).
-        started_at: When the sync started (UTC); the ``recorded_at`` of its history rows.
+        started_at: When the sync started (UTC); by default also the `recorded_at` of its
+            history rows.
         counts: Rows written to each layer-1 table.
         grade_history_rows: Rows appended to ``history.grade_history``.
         assignment_score_rows: Rows appended to ``history.assignment_scores``.
@@ -86,9 +96,10 @@ def record_run(cur: duckdb.DuckDBPyConnection, row: Mapping[str, object]) -> Non
     cur.execute(f"INSERT INTO ops.sync_runs ({columns}) VALUES ({placeholders})", dict(row))
 
 
-def _record_failure(
+def record_failed_run(
     cur: duckdb.DuckDBPyConnection, started_at: datetime, source: str | None, error: str
 ) -> None:
+    """Record a failed sync attempt in its own transaction (after the sync's rollback)."""
     try:
         with transaction(cur):
             record_run(cur, {
@@ -110,6 +121,7 @@ def write_sync(
     shaped: ShapedSync,
     *,
     started_at: datetime,
+    recorded_at: datetime | None = None,
     source: str | None = None,
 ) -> tuple[int, dict[str, int], int, int]:
     """Write a shaped sync in one transaction: layer 1, layer 2, and the run record.
@@ -120,8 +132,9 @@ def write_sync(
     with transaction(cur):
         sync_id = _next_sync_id(cur)
         counts = canvas_ops.replace_layer1(cur, shaped)
-        grade_rows = historical_ops.append_grade_history(cur, sync_id, started_at)
-        score_rows = historical_ops.append_assignment_scores(cur, sync_id, started_at)
+        stamp = recorded_at or started_at
+        grade_rows = historical_ops.append_grade_history(cur, sync_id, stamp)
+        score_rows = historical_ops.append_assignment_scores(cur, sync_id, stamp)
         record_run(cur, {
             "sync_id": sync_id,
             "started_at": started_at,
@@ -140,6 +153,7 @@ def full_canvas_sync(
     canvas_api_data: Mapping[str, object],
     *,
     source: str | None = None,
+    recorded_at: datetime | None = None,
     cur: duckdb.DuckDBPyConnection | None = None,
 ) -> SyncResult:
     """Validate, shape and write a whole Canvas sync atomically.
@@ -150,6 +164,8 @@ def full_canvas_sync(
             API returns them; assignment groups carry the ``course_id`` they were fetched for.
             Each value may also be a frame from ``shaping.raw_frame``. Missing keys mean empty.
         source: Where the data came from (e.g. the Canvas base URL), kept on the run record.
+        recorded_at: Time stamped on this sync's history rows (default: its start). The
+            demo spreads its syncs over past weeks with it.
         cur: Cursor to use; default a session of the process-wide database.
 
     Returns:
@@ -166,17 +182,17 @@ def full_canvas_sync(
         try:
             shaped = shape_canvas_data(canvas_api_data)
         except DataValidationError as e:
-            _record_failure(c, started_at, source, f"invalid Canvas data: {e}")
+            record_failed_run(c, started_at, source, f"invalid Canvas data: {e}")
             raise
         t1 = time.perf_counter()
         try:
             sync_id, counts, grade_rows, score_rows = write_sync(
-                c, shaped, started_at=started_at, source=source
+                c, shaped, started_at=started_at, recorded_at=recorded_at, source=source
             )
         except Exception as e:
             # Any failure, ours or the driver's: the transaction has rolled back; report it
             # as one typed error with the cause chained.
-            _record_failure(c, started_at, source, f"{type(e).__name__}: {e}")
+            record_failed_run(c, started_at, source, f"{type(e).__name__}: {e}")
             raise SyncError(f"sync failed and was rolled back; nothing changed: {e}") from e
     t2 = time.perf_counter()
     result = SyncResult(
@@ -192,3 +208,68 @@ def full_canvas_sync(
     )
     log.info("%s", result.summary())
     return result
+
+
+def get_recent_runs(
+    limit: int = 20, *, cur: duckdb.DuckDBPyConnection | None = None
+) -> pl.DataFrame:
+    """Return the latest sync attempts, newest first.
+
+    Columns: sync_id, started_at, finished_at, status, source, courses, students, enrollments,
+    assignments, submissions, grade_history_rows, assignment_score_rows, history_rows,
+    duration_seconds, error.
+    """
+    with using(cur) as c:
+        return c.execute(query("recent_sync_runs"), {"limit": max(1, int(limit))}).pl()
+
+
+def sync_from_canvas(
+    base_url: str,
+    token: str,
+    *,
+    max_in_flight: int | None = None,
+    progress: ProgressCallback | None = None,
+    retry: RetryPolicy | None = None,
+    recorded_at: datetime | None = None,
+    cur: duckdb.DuckDBPyConnection | None = None,
+) -> SyncResult:
+    """Fetch everything from Canvas, then write it with ``full_canvas_sync``.
+
+    Courses the teacher switched off (``meta.course_metadata.tracking_enabled`` false) are
+    listed but not fetched. Any failure, fetching or writing, leaves the database as it was
+    and is recorded in ``ops.sync_runs`` with a readable reason.
+
+    Args:
+        base_url: The institution's Canvas address.
+        token: The teacher's access token (never logged, shown or stored).
+        max_in_flight: Requests in flight at once (default: the client's).
+        progress: Optional ``(step, done, total, message)`` callback.
+        retry: Retry settings for the client.
+        recorded_at: Time stamped on the history rows (default: the sync's start).
+        cur: Cursor to use; default a session of the process-wide database.
+
+    Raises:
+        ConfigError: Bad base URL or token (nothing fetched, nothing recorded).
+        CanvasAPIError: Canvas refused or failed.
+        DataValidationError: Canvas sent data that does not validate.
+        SyncError: Writing failed.
+    """
+    started_at = datetime.now(UTC)
+    with using(cur) as c:
+        client = CanvasClient(
+            base_url, token, max_in_flight=max_in_flight or DEFAULT_MAX_IN_FLIGHT,
+            retry=retry, progress=progress,
+        )
+        source = client.base_url
+        try:
+            with client:
+                data = client.fetch_all(untracked_course_ids=get_untracked_course_ids(cur=c))
+        except CanvasAPIError as e:
+            record_failed_run(c, started_at, source, str(e))
+            raise
+        if progress is not None:
+            progress("write", 0, 1, "validating and saving")
+        result = full_canvas_sync(data, source=source, recorded_at=recorded_at, cur=c)
+        if progress is not None:
+            progress("write", 1, 1, result.summary())
+        return result

@@ -1,0 +1,380 @@
+"""The Canvas client over real HTTP against the fake Canvas on loopback."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import polars as pl
+import pytest
+
+from tests.db_snapshot import snapshot
+from tracker_db.canvas_client import (
+    CanvasAuthError,
+    CanvasClient,
+    CourseAccessError,
+    RetryPolicy,
+    check_token,
+    fetch_canvas_data,
+    normalize_base_url,
+)
+from tracker_db.errors import CanvasAPIError, ConfigError
+from tracker_db.fake_canvas import FakeCanvas, ThrottleConfig, build_demo_dataset
+from tracker_db.operations import metadata_ops
+from tracker_db.operations.sync_ops import sync_from_canvas
+
+TOKEN = "fake-token-7~s3cr3t-do-not-leak"
+FAST = RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_pause=0.05)
+
+
+@pytest.fixture
+def fake():
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN) as server:
+        yield server
+
+
+def _sync(fake: FakeCanvas, **kwargs):
+    return sync_from_canvas(fake.base_url, TOKEN, retry=FAST, **kwargs)
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://school.instructure.com", "https://school.instructure.com"),
+        ("https://school.instructure.com/", "https://school.instructure.com"),
+        ("https://school.instructure.com/api/v1/", "https://school.instructure.com"),
+        (" https://canvas.test/sub/api/v1 ", "https://canvas.test/sub"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://localhost:9", "http://localhost:9"),
+        ("http://[::1]:9", "http://[::1]:9"),
+    ],
+)
+def test_base_url_is_normalised(raw, expected):
+    assert normalize_base_url(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "empty"), (None, "empty"), ("school.instructure.com", "not a web address"),
+        ("ftp://canvas.test", "not a web address"), ("http://canvas.test", "must use https"),
+        ("http://10.0.0.5", "must use https"), ("https://canvas.test/?x=1", "query"),
+    ],
+)
+def test_bad_base_urls_fail_before_any_request(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        normalize_base_url(raw)
+
+
+@pytest.mark.parametrize("token", ["", "   ", None, "abc def", "abc\x00def"])
+def test_bad_tokens_fail_without_echoing_them(token):
+    with pytest.raises(ConfigError) as caught:
+        check_token(token)
+    if token and token.strip():
+        assert token.strip() not in str(caught.value)
+
+
+# -- a full sync matches the fake's own data -------------------------------------------------
+
+
+def test_full_sync_matches_the_fake_exactly(fake, cur):
+    ds = fake.dataset
+    result = _sync(fake)
+    teacher_courses = ds.courses_for_teacher()
+    course_ids = sorted(c["id"] for c in teacher_courses)
+    stored_courses = cur.execute(
+        "SELECT course_id, name FROM canvas.courses ORDER BY course_id"
+    ).fetchall()
+    assert stored_courses == sorted((c["id"], c["name"]) for c in teacher_courses)
+
+    expected_enrollments = {
+        (e["id"], e["user_id"], e["course_id"]): e
+        for cid in course_ids for e in ds.student_enrollments(cid)
+    }
+    stored = cur.execute(
+        "SELECT enrollment_id, student_id, course_id, enrollment_state, current_score, "
+        "final_score, current_grade FROM canvas.enrollments"
+    ).fetchall()
+    assert {(r[0], r[1], r[2]) for r in stored} == set(expected_enrollments)
+    for row in stored:
+        source = expected_enrollments[(row[0], row[1], row[2])]
+        grades = source.get("grades") or {}
+        assert row[3:] == (
+            source["enrollment_state"], grades.get("current_score"), grades.get("final_score"),
+            grades.get("current_grade"),
+        )
+
+    names = dict(cur.execute("SELECT student_id, name FROM canvas.students").fetchall())
+    for enrollment in expected_enrollments.values():
+        assert names[enrollment["user_id"]] == enrollment["user"]["name"]  # byte for byte
+
+    expected_subs = {}
+    for cid in course_ids:
+        tests = set(ds.test_student_ids(cid))
+        for s in ds.submissions(cid):
+            if s["user_id"] not in tests:
+                expected_subs[s["id"]] = (s["score"], s["workflow_state"], s["excused"])
+    stored_subs = {
+        r[0]: r[1:] for r in cur.execute(
+            "SELECT submission_id, score, workflow_state, excused FROM canvas.submissions"
+        ).fetchall()
+    }
+    assert stored_subs == expected_subs
+    assert result.counts["submissions"] == len(expected_subs)
+    assert result.counts["assignments"] == sum(len(ds.assignments(c)) for c in course_ids)
+    assert result.counts["sections"] == sum(len(ds.sections(c)) for c in course_ids)
+    assert fake.throttled_count == 0
+
+
+def test_student_only_course_is_never_requested(fake, cur):
+    _sync(fake)
+    all_ids = {c["id"] for c in fake.dataset.list_courses()}
+    teacher_ids = {c["id"] for c in fake.dataset.courses_for_teacher()}
+    student_only = all_ids - teacher_ids
+    assert student_only
+    for course_id in student_only:
+        assert fake.request_count(f"/api/v1/courses/{course_id}/") == 0
+
+
+def test_second_sync_records_exactly_the_changes(fake, cur):
+    _sync(fake)
+    ds = fake.dataset
+    course_id = ds.courses_for_teacher()[0]["id"]
+    tests = set(ds.test_student_ids(course_id))
+    submission = next(
+        s for s in ds.submissions(course_id)
+        if s["user_id"] not in tests and s["score"] is not None
+    )
+    key = (submission["assignment_id"], submission["user_id"])
+    old_score = submission["score"]
+    ds.set_score(course_id, *key, old_score + 1)
+    new_score = next(
+        s["score"] for s in ds.submissions(course_id) if (s["assignment_id"], s["user_id"]) == key
+    )
+    assert new_score != old_score
+    result = _sync(fake)
+    assert result.assignment_score_rows == 1
+    rows = cur.execute(
+        "SELECT sync_id, score FROM history.assignment_scores "
+        "WHERE assignment_id = ? AND student_id = ? ORDER BY sync_id",
+        list(key),
+    ).fetchall()
+    assert rows == [(1, old_score), (2, new_score)]
+    # The course grade moved with it (the fake recomputes it the way Canvas does).
+    assert result.grade_history_rows >= 1
+
+
+def test_untracked_courses_are_listed_but_not_fetched(fake, cur):
+    course_id = fake.dataset.courses_for_teacher()[0]["id"]
+    metadata_ops.upsert_course_metadata(course_id, tracking_enabled=False)
+    _sync(fake)
+    assert fake.request_count(f"/api/v1/courses/{course_id}/") == 0
+    assert cur.execute(
+        "SELECT count(*) FROM canvas.courses WHERE course_id = ?", [course_id]
+    ).fetchone() == (1,)
+    assert cur.execute(
+        "SELECT count(*) FROM canvas.enrollments WHERE course_id = ?", [course_id]
+    ).fetchone() == (0,)
+
+
+def test_lowercase_link_headers_and_small_pages_are_followed(cur):
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN, link_header="link",
+                    per_page_cap=7) as small_pages:
+        result = _sync(small_pages)
+        expected = sum(
+            len(small_pages.dataset.student_enrollments(c["id"]))
+            for c in small_pages.dataset.courses_for_teacher()
+        )
+    assert result.counts["enrollments"] == expected
+
+
+# -- failures: survived, or failed cleanly with the database unchanged -----------------------
+
+
+def _assert_unchanged_but_failure_recorded(cur, before, reason):
+    after = snapshot(cur)
+    runs = after.pop("ops.sync_runs")
+    before = dict(before)
+    before.pop("ops.sync_runs")
+    assert after == before
+    failed = cur.execute(
+        "SELECT status, error FROM ops.sync_runs ORDER BY sync_id DESC LIMIT 1"
+    ).fetchone()
+    assert failed[0] == "failed" and reason in failed[1]
+    assert TOKEN not in repr(runs)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_on_a_middle_page_are_retried(fake, cur, status):
+    fault = fake.inject_fault("students/submissions", nth=2, status=status, times=2)
+    result = _sync(fake)
+    assert fault.fired == 2
+    assert result.counts["submissions"] > 0
+
+
+def test_persistent_server_errors_fail_cleanly(fake, cur):
+    _sync(fake)
+    before = snapshot(cur)
+    fake.dataset.change_scores(0.5, seed=3)
+    fake.inject_fault("students/submissions", nth=2, status=500, times=100)
+    with pytest.raises(CanvasAPIError, match=r"failed .* with 500"):
+        _sync(fake)
+    _assert_unchanged_but_failure_recorded(cur, before, "500")
+
+
+@pytest.mark.parametrize("kind", ["drop", "truncate", "short"])
+def test_dropped_connections_and_truncated_json_are_retried(fake, cur, kind):
+    fault = fake.inject_fault("enrollments", nth=1, kind=kind, times=2)
+    result = _sync(fake)
+    assert fault.fired == 2
+    assert result.counts["enrollments"] > 0
+
+
+def test_truncated_json_every_time_fails_cleanly(fake, cur):
+    _sync(fake)
+    before = snapshot(cur)
+    fake.inject_fault("assignments", nth=1, kind="truncate", times=1000)
+    with pytest.raises(CanvasAPIError, match="unreadable JSON"):
+        _sync(fake)
+    _assert_unchanged_but_failure_recorded(cur, before, "unreadable JSON")
+
+
+def test_invalid_token_aborts_before_fetching_anything(fake, cur):
+    _sync(fake)
+    before = snapshot(cur)
+    fake.reset_log()
+    with pytest.raises(CanvasAuthError, match="invalid or expired") as caught:
+        sync_from_canvas(fake.base_url, "wrong-token", retry=FAST)
+    assert [path for _, path, _ in fake.request_log] == ["/api/v1/users/self"]
+    assert "wrong-token" not in str(caught.value)
+    _assert_unchanged_but_failure_recorded(cur, before, "401")
+
+
+def test_a_refused_course_names_it_and_suggests_untracking(fake, cur):
+    course_id = fake.dataset.courses_for_teacher()[0]["id"]
+    fake.set_course_error(course_id, 403)
+    before = snapshot(cur)
+    with pytest.raises(CourseAccessError, match=rf"course {course_id} \(403.*stop tracking"):
+        _sync(fake)
+    _assert_unchanged_but_failure_recorded(cur, before, f"course {course_id}")
+    metadata_ops.upsert_course_metadata(course_id, tracking_enabled=False)
+    assert _sync(fake).counts["courses"] >= 1
+
+
+@pytest.mark.parametrize("throttle", ["403", "429"])
+def test_throttled_requests_are_retried_until_they_pass(cur, throttle):
+    bucket = ThrottleConfig(high_water=120, maximum=200, up_front=50, leak_rate=200)
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN, throttle=throttle, bucket=bucket,
+                    latency=0.02) as tight:
+        patient = RetryPolicy(
+            backoff_base=0.02, backoff_cap=0.2, max_throttle_retries=30, max_pause=0.05
+        )
+        result = sync_from_canvas(tight.base_url, TOKEN, retry=patient, max_in_flight=6)
+        assert tight.throttled_count > 0
+    assert result.counts["submissions"] > 0
+
+
+def test_a_plain_403_is_not_mistaken_for_throttling(fake):
+    course_id = fake.dataset.courses_for_teacher()[0]["id"]
+    fake.set_course_error(course_id, 403)
+    client = CanvasClient(fake.base_url, TOKEN, retry=FAST)
+    with pytest.raises(CourseAccessError):
+        client.get_collection("sections", f"courses/{course_id}/sections", course_id=course_id)
+    assert client.throttled == 0
+    assert fake.request_count(f"/api/v1/courses/{course_id}/sections") == 1
+
+
+def test_default_settings_are_never_throttled_by_a_canvas_default_bucket(cur):
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN, throttle="403",
+                    latency=0.01) as canvas_like:
+        _sync(canvas_like)
+        assert canvas_like.throttled_count == 0
+
+
+# -- mechanics --------------------------------------------------------------------------------
+
+
+def test_requests_in_flight_stay_within_the_limit(fake):
+    fake.latency = 0.02
+    client = CanvasClient(fake.base_url, TOKEN, max_in_flight=3, retry=FAST)
+    in_flight = peak = 0
+    lock = threading.Lock()
+    real_get = client._session.get
+
+    def counting_get(*args, **kwargs):
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+        try:
+            return real_get(*args, **kwargs)
+        finally:
+            with lock:
+                in_flight -= 1
+
+    client._session.get = counting_get
+    client.fetch_all()
+    assert peak == 3
+
+
+def test_a_page_linking_back_is_not_followed_forever(fake, monkeypatch):
+    client = CanvasClient(fake.base_url, TOKEN, retry=FAST)
+    first, second = client.api_url("courses?page=first"), client.api_url("courses?page=bm:2")
+    pages = {first: ([{"id": 1}], second), second: ([{"id": 2}], first)}
+    calls = []
+
+    def fake_page(url, params=None, *, course_id=None):
+        calls.append(url)
+        return pages[url]
+
+    monkeypatch.setattr(client, "get_page", fake_page)
+    monkeypatch.setattr(client, "api_url", lambda path: first)
+    frame = client.get_collection("courses", "courses")
+    assert calls == [first, second]
+    assert frame["id"].to_list() == ["1", "2"]
+
+
+def test_progress_is_reported_through_every_step(fake, cur):
+    seen = []
+    _sync(fake, progress=lambda step, done, total, message: seen.append((step, done, total)))
+    steps = [s for s, _, _ in seen]
+    assert steps[0] == "connect" and steps[-1] == "write"
+    fetches = [(d, t) for s, d, t in seen if s == "fetch"]
+    assert fetches[-1][0] == fetches[-1][1] > 0
+
+
+def test_fetch_returns_raw_frames_for_every_resource(fake):
+    data = fetch_canvas_data(fake.base_url, TOKEN, retry=FAST)
+    assert set(data) == {"courses", "sections", "enrollments", "assignment_groups",
+                         "assignments", "submissions"}
+    assert all(isinstance(frame, pl.DataFrame) for frame in data.values())
+    assert data["assignment_groups"]["course_id"].null_count() == 0
+
+
+def test_the_token_never_appears_in_logs_errors_or_tables(fake, cur, caplog):
+    caplog.set_level(logging.DEBUG)
+    _sync(fake)
+    fake.inject_fault("sections", nth=1, status=500, times=100)
+    with pytest.raises(CanvasAPIError) as caught:
+        _sync(fake)
+    error_chain = []
+    error: BaseException | None = caught.value
+    while error is not None:
+        error_chain.append(repr(error) + str(error))
+        error = error.__cause__ or error.__context__
+    assert TOKEN not in "\n".join(error_chain)
+    assert TOKEN not in caplog.text
+    assert TOKEN not in repr(snapshot(cur))
+    assert TOKEN not in repr(CanvasClient(fake.base_url, TOKEN))
+
+
+def test_connection_refused_fails_with_a_clear_message(cur):
+    # Port 9 (discard) has nothing listening here; no request leaves loopback.
+    started = time.monotonic()
+    with pytest.raises(CanvasAPIError, match="did not answer"):
+        sync_from_canvas("http://127.0.0.1:9", TOKEN, retry=FAST)
+    assert time.monotonic() - started < 10

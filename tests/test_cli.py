@@ -1,0 +1,104 @@
+"""The canvas-tracker command, run in-process and as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from tracker_db.cli import main
+from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
+
+TOKEN = "cli-token-Zq9~never-print-me"
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(tmp_path / "cli.duckdb")
+
+
+@pytest.fixture
+def fake():
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN) as server:
+        yield server
+
+
+def test_sync_prints_a_summary_and_exits_zero(db_path, fake, monkeypatch, capsys):
+    monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
+    monkeypatch.setenv("CANVAS_BASE_URL", fake.base_url)
+    assert main(["--db", db_path, "sync"]) == 0
+    out, err = capsys.readouterr()
+    assert "sync 1:" in out and "history rows added" in out
+    assert "fetch:" in err  # progress, as plain lines when stderr is not a terminal
+    assert TOKEN not in out + err
+    assert main(["--db", db_path, "status"]) == 0
+    out, _ = capsys.readouterr()
+    assert "#1" in out and "succeeded" in out
+
+
+def test_sync_failure_goes_to_stderr_with_a_nonzero_exit(db_path, fake, monkeypatch, capsys):
+    monkeypatch.setenv("CANVAS_TOKEN", "not-the-token")
+    assert main(["--db", db_path, "sync", "--base-url", fake.base_url]) == 1
+    out, err = capsys.readouterr()
+    assert "invalid or expired" in err and out == ""
+    assert "not-the-token" not in err
+    assert main(["--db", db_path, "status"]) == 0
+    out, _ = capsys.readouterr()
+    assert "failed" in out and "401" in out
+
+
+def test_sync_without_settings_says_what_is_missing(db_path, monkeypatch, capsys):
+    monkeypatch.delenv("CANVAS_BASE_URL", raising=False)
+    monkeypatch.delenv("CANVAS_TOKEN", raising=False)
+    assert main(["--db", db_path, "sync"]) == 1
+    assert "CANVAS_BASE_URL" in capsys.readouterr().err
+    assert main(["--db", db_path, "sync", "--base-url", "https://canvas.test"]) == 1
+    assert "CANVAS_TOKEN" in capsys.readouterr().err
+
+
+def test_status_on_an_empty_database_says_what_to_do(db_path, capsys):
+    assert main(["--db", db_path, "status"]) == 0
+    assert "canvas-tracker demo" in capsys.readouterr().out
+
+
+def test_demo_fills_the_database_with_moving_data(db_path, capsys):
+    assert main(["--db", db_path, "demo", "--syncs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("sync ") == 3
+
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        (syncs,) = con.execute(
+            "SELECT count(DISTINCT sync_id) FROM history.grade_history"
+        ).fetchone()
+        (courses,) = con.execute("SELECT count(*) FROM canvas.courses").fetchone()
+    finally:
+        con.close()
+    assert syncs == 3 and courses > 0
+
+
+def test_a_database_held_by_another_process_is_named(db_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys
+            from tracker_db.session import DatabaseManager
+            manager = DatabaseManager({db_path!r})
+            print("ready", flush=True)
+            sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = subprocess.run(
+            [sys.executable, "-m", "tracker_db.cli", "--db", db_path, "status"],
+            capture_output=True, text=True, timeout=60, env={**os.environ},
+        )
+    finally:
+        holder.communicate("bye\n", timeout=10)
+    assert result.returncode == 1
+    assert "is in use by another process" in result.stderr and db_path in result.stderr
