@@ -26,7 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from tracker_db.errors import CanvasAPIError, ConfigError
-from tracker_db.shaping import RESOURCES, raw_frame
+from tracker_db.shaping import RESOURCES, raw_frame, raw_frame_from_json
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +211,14 @@ class CanvasClient:
         self.retry = retry or RetryPolicy()
         self.progress = progress
         self._session = requests.Session()
+        # Read proxy and CA settings from the environment once, not on every request:
+        # requests re-scans os.environ per call otherwise, a real cost over 10,000 pages.
+        environment = self._session.merge_environment_settings(
+            self.base_url, {}, None, None, None
+        )
+        self._session.proxies.update(environment["proxies"])
+        self._session.verify = environment["verify"]
+        self._session.trust_env = False
         self._session.headers["Authorization"] = f"Bearer {check_token(token)}"
         self._session.headers["Accept"] = "application/json"
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max_in_flight, max_retries=0)
@@ -271,12 +279,24 @@ class CanvasClient:
         time.sleep(delay)
 
     def get_page(
-        self, url: str, params: list[tuple[str, str]] | None = None, *, course_id: int | None = None
+        self,
+        url: str,
+        params: list[tuple[str, str]] | None = None,
+        *,
+        course_id: int | None = None,
+        decode: Callable[[bytes], Any] = json.loads,
     ) -> tuple[Any, str | None]:
         """GET one page, retrying what is worth retrying.
 
+        Args:
+            url: Absolute URL.
+            params: Query parameters (None when the URL carries them).
+            course_id: The course being read, for error messages.
+            decode: Turns the body into the result; a ``ValueError`` from it means the body
+                was unreadable (truncated in transit) and the request is retried.
+
         Returns:
-            ``(decoded JSON, next page URL or None)``.
+            ``(decoded body, next page URL or None)``.
 
         Raises:
             CanvasAuthError: 401, at once.
@@ -339,7 +359,7 @@ class CanvasClient:
                     f"{_canvas_message(response) or response.reason}"
                 )
             try:
-                body = json.loads(response.content)
+                body = decode(response.content)
             except ValueError:
                 # Truncated or garbled JSON: a transport hiccup, worth another try.
                 failures += 1
@@ -387,17 +407,19 @@ class CanvasClient:
             pages += 1
             if pages > MAX_PAGES:
                 raise CanvasAPIError(f"Canvas returned more than {MAX_PAGES} pages for {path}")
-            body, url = self.get_page(url, query, course_id=course_id)
+            frame, url = self.get_page(
+                url, query, course_id=course_id,
+                decode=lambda content: raw_frame_from_json(resource, content),
+            )
             query = None  # the next URL already carries every parameter
-            if not isinstance(body, list):
-                raise CanvasAPIError(f"Canvas sent {type(body).__name__} for {path}, not a list")
-            if extra:
-                body = [{**row, **extra} if isinstance(row, dict) else row for row in body]
-            if body:
-                frames.append(raw_frame(resource, body))
-        if not frames:
-            return raw_frame(resource, [])
-        return pl.concat(frames, how="vertical", rechunk=False)
+            if frame.height:
+                frames.append(frame)
+        result = pl.concat(frames, how="vertical") if frames else raw_frame(resource, [])
+        if extra:
+            result = result.with_columns(
+                pl.lit(str(value), dtype=pl.String).alias(name) for name, value in extra.items()
+            )
+        return result
 
     # -- a teacher's full sync ---------------------------------------------------------------
 

@@ -9,6 +9,8 @@ Everything here is column-wise; there is no per-row Python on the normal path.
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -187,6 +189,35 @@ def raw_frame(resource: str, rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
         return pl.from_dicts(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
     except (pl.exceptions.PolarsError, TypeError, ValueError) as e:
         raise _locate_shape_error(resource, rows, schema) from e
+
+
+def raw_frame_from_json(resource: str, content: bytes) -> pl.DataFrame:
+    """Parse one page of Canvas JSON (an array of objects) straight into a raw frame.
+
+    polars' own JSON reader does the work, so no Python dict is made per row: this is the
+    client's path for every page it fetches.
+
+    Args:
+        resource: One of ``RESOURCES``.
+        content: The response body.
+
+    Raises:
+        ValueError: The body is not valid JSON (e.g. truncated in transit; worth a retry).
+        DataValidationError: Valid JSON of the wrong shape (not a list of objects, a list
+            where a number belongs, ...), naming the row and field.
+    """
+    schema = _raw_schema(resource)
+    try:
+        if content.lstrip()[:1] == b"[":
+            return pl.read_json(io.BytesIO(content), schema=schema)
+    except pl.exceptions.PolarsError:
+        pass  # fall through: find out whether the JSON is broken or just shaped wrong
+    rows = json.loads(content)  # ValueError when the JSON itself is broken
+    if not isinstance(rows, list):
+        raise DataValidationError(
+            f"{resource}: Canvas sent a JSON {type(rows).__name__}, expected a list"
+        )
+    return raw_frame(resource, rows)  # raises a precise error for the offending row
 
 
 def _raw_schema(resource: str) -> dict[str, pl.DataType]:
