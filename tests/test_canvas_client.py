@@ -324,12 +324,13 @@ def test_requests_in_flight_stay_within_the_limit(fake):
 def test_a_page_linking_back_is_not_followed_forever(fake, monkeypatch):
     client = CanvasClient(fake.base_url, TOKEN, retry=FAST)
     first, second = client.api_url("courses?page=first"), client.api_url("courses?page=bm:2")
-    pages = {first: ([{"id": 1}], second), second: ([{"id": 2}], first)}
+    pages = {first: (b'[{"id": 1}]', second), second: (b'[{"id": 2}]', first)}
     calls = []
 
-    def fake_page(url, params=None, *, course_id=None):
+    def fake_page(url, params=None, *, course_id=None, decode):
         calls.append(url)
-        return pages[url]
+        body, next_url = pages[url]
+        return decode(body), next_url
 
     monkeypatch.setattr(client, "get_page", fake_page)
     monkeypatch.setattr(client, "api_url", lambda path: first)

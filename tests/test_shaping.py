@@ -7,7 +7,7 @@ import pytest
 
 from tests.sample_data import HOSTILE_NAME, make_canvas_data
 from tracker_db.errors import DataValidationError
-from tracker_db.shaping import TABLE_COLUMNS, raw_frame, shape_canvas_data
+from tracker_db.shaping import TABLE_COLUMNS, raw_frame, raw_frame_from_json, shape_canvas_data
 
 
 def test_shapes_every_table_with_its_columns():
@@ -133,3 +133,26 @@ def test_raw_frames_made_page_by_page_shape_like_lists():
     from_frames = shape_canvas_data({**data, "submissions": pl.concat(pages)})
     from_lists = shape_canvas_data(data)
     assert from_frames.submissions.equals(from_lists.submissions)
+
+
+def test_json_pages_parse_like_python_rows():
+    import json
+
+    data = make_canvas_data()
+    body = json.dumps(data["submissions"]).encode()
+    from_json = raw_frame_from_json("submissions", body)
+    assert from_json.equals(raw_frame("submissions", data["submissions"]))
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "message"),
+    [
+        (b'[{"id": 1, "score": 3', ValueError, ""),
+        (b'{"errors": []}', DataValidationError, "expected a list"),
+        (b'[{"id": 1, "score": [9]}]', DataValidationError, r"id=1: field 'score' has \[9\]"),
+        (b"[7]", DataValidationError, r"submissions\[0\]: expected a JSON object"),
+    ],
+)
+def test_bad_json_pages_are_told_apart(body, error, message):
+    with pytest.raises(error, match=message):
+        raw_frame_from_json("submissions", body)
