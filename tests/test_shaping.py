@@ -147,7 +147,7 @@ def test_json_pages_parse_like_python_rows():
 @pytest.mark.parametrize(
     ("body", "error", "message"),
     [
-        (b'[{"id": 1, "score": 3', ValueError, ""),
+        (b'[{"id": 1, "score": 3', ValueError, "Expecting|Unterminated|delimiter"),
         (b'{"errors": []}', DataValidationError, "expected a list"),
         (b'[{"id": 1, "score": [9]}]', DataValidationError, r"id=1: field 'score' has \[9\]"),
         (b"[7]", DataValidationError, r"submissions\[0\]: expected a JSON object"),
