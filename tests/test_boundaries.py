@@ -39,7 +39,8 @@ def test_sql_names_tables_by_schema_never_by_catalog():
         problems += [f"{path.name}: {m}" for m in three_part.findall(text)]
         problems += [
             f"{path.name}: bare table {name}" for name in bare.findall(text)
-            if name.lower() not in allowed
+            # CTEs, and frames registered from Python (named incoming_*), are not tables.
+            if name.lower() not in allowed and not name.startswith("incoming_")
         ]
     assert problems == []
 

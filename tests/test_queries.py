@@ -27,14 +27,19 @@ def curricula(synced_db):
 
 def test_curriculum_students_by_id_and_by_name(curricula):
     science = get_curriculum_students(["science"])
-    # Alice (two sections: one row), Bob, Carol (inactive is still enrolled)
-    assert sorted(science["student_id"].to_list()) == [5001, 5002, 5003]
+    # Alice (two sections: one row) and Bob; Carol's only enrollment is inactive, so layer 0
+    # counts her as inactive and she shows only on request.
+    assert sorted(science["student_id"].to_list()) == [5001, 5002]
+    with_inactive = get_curriculum_students(["science"], include_inactive=True)
+    assert sorted(with_inactive["student_id"].to_list()) == [5001, 5002, 5003]
+    carol = with_inactive.filter(with_inactive["student_id"] == 5003).row(0, named=True)
+    assert carol["enrollment_state"] == "inactive" and carol["student_active"] is False
     assert science.filter(science["student_id"] == 5001)["tags"].to_list() == [["ell"]]
     assert science.filter(science["student_id"] == 5002)["custom_group"].to_list() == ["B"]
     by_name = get_curriculum_students("Humanities")
     assert sorted(by_name["student_id"].to_list()) == [5001, 5004]
     both = get_curriculum_students(["science", "Humanities"])
-    assert both.height == 5
+    assert both.height == 4
     assert set(both["course_name"]) == {HOSTILE_COURSE, "History"}
     assert get_curriculum_students([]).height == 0
 

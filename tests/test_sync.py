@@ -5,7 +5,13 @@ import pytest
 from tests.db_snapshot import snapshot
 from tests.sample_data import HOSTILE_COURSE, HOSTILE_NAME, make_canvas_data
 from tracker_db.errors import DataValidationError, SyncError
-from tracker_db.operations import canvas_ops, historical_ops, metadata_ops, sync_ops
+from tracker_db.operations import (
+    canvas_ops,
+    historical_ops,
+    lifecycle_ops,
+    metadata_ops,
+    sync_ops,
+)
 from tracker_db.operations.sync_ops import full_canvas_sync
 
 
@@ -120,8 +126,9 @@ def _fail_after(real, step_name: str, when=lambda *a, **k: True):
 
 WRITE_STEPS = [
     *[(canvas_ops, "replace_table", table) for table in canvas_ops.CANVAS_TABLES],
-    (historical_ops, "append_grade_history", None),
     (historical_ops, "append_assignment_scores", None),
+    (historical_ops, "append_grade_history", None),
+    (lifecycle_ops, "update_lifecycle", None),
     (sync_ops, "record_run", None),
 ]
 

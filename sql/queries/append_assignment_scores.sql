@@ -1,22 +1,35 @@
 -- Layer 2: append one assignment_scores row per (assignment, student) whose values differ
--- from the latest row recorded for it (all of them on the first sync). Reads the layer-1
--- submissions this sync has just written. Parameters: $sync_id, $recorded_at.
+-- from the latest row recorded for it (all of them on the first sync).
+-- Runs BEFORE layer 1 is replaced: `incoming_submissions` is this sync's shaped frame and
+-- canvas.submissions still holds the previous sync's rows. Parameters: $sync_id, $recorded_at.
+--
+-- Why compare with layer 1 first: for every key layer 1 holds, its latest history row has the
+-- same values (the same transaction writes both, and deleting an object's history deletes its
+-- layer-1 rows too). So only keys that changed or are new to layer 1 need a look at history,
+-- which keeps this step independent of how much history has piled up.
 INSERT INTO history.assignment_scores BY NAME
-WITH latest_sync AS (
-    SELECT assignment_id, student_id, max(sync_id) AS sync_id
-    FROM history.assignment_scores
-    GROUP BY assignment_id, student_id
+WITH changed AS (
+    SELECT n.*
+    FROM incoming_submissions AS n
+    LEFT JOIN canvas.submissions AS p USING (assignment_id, student_id)
+    WHERE p.assignment_id IS NULL
+       OR ROW(n.score, n.grade, n.workflow_state, n.late, n.missing, n.excused,
+              n.submitted_at, n.graded_at)
+          IS DISTINCT FROM ROW(p.score, p.grade, p.workflow_state, p.late, p.missing,
+                               p.excused, p.submitted_at, p.graded_at)
 ),
 latest AS (
-    -- max-then-join measured faster here than arg_max over a row of all the values.
     SELECT h.*
     FROM history.assignment_scores AS h
-    JOIN latest_sync USING (assignment_id, student_id, sync_id)
+    SEMI JOIN changed AS c USING (assignment_id, student_id)
+    QUALIFY row_number() OVER (
+        PARTITION BY h.assignment_id, h.student_id ORDER BY h.sync_id DESC
+    ) = 1
 )
 SELECT $sync_id AS sync_id, $recorded_at AS recorded_at,
        s.course_id, s.assignment_id, s.student_id, s.score, s.grade, s.workflow_state,
        s.late, s.missing, s.excused, s.submitted_at, s.graded_at
-FROM canvas.submissions AS s
+FROM changed AS s
 LEFT JOIN latest AS l USING (assignment_id, student_id)
 WHERE l.sync_id IS NULL
    OR ROW(l.score, l.grade, l.workflow_state, l.late, l.missing, l.excused, l.submitted_at,

@@ -1,6 +1,9 @@
--- Students with a non-deleted enrollment in any course of the given curricula, one row per
--- (student, course), with the course grade and the teacher's tags and group.
--- Parameter: $curricula (list of curriculum ids or names).
+-- Students enrolled in any course of the given curricula, one row per (student, course),
+-- with the course grade and the teacher's tags and group.
+-- Parameters: $curricula (list of curriculum ids or names), $include_inactive.
+-- By default only active students (layer 0: an active or invited enrollment somewhere, not
+-- archived) and their non-deleted enrollments. With $include_inactive, students Canvas no
+-- longer lists are included too, named and graded from what the tracker last recorded.
 WITH chosen AS (
     SELECT DISTINCT cc.course_id, k.curriculum_id
     FROM meta.curricula AS k
@@ -11,26 +14,60 @@ course_curricula AS (
     SELECT course_id, list(curriculum_id ORDER BY curriculum_id) AS curriculum_ids
     FROM chosen GROUP BY course_id
 ),
-course_students AS (
+current_enrollments AS (
     -- One row per (course, student): the active enrollment speaks for a student in two
     -- sections, then the lowest enrollment id.
-    SELECT *
+    SELECT course_id, student_id, enrollment_state, current_score, final_score,
+           current_grade, final_grade, last_activity_at
     FROM canvas.enrollments
     WHERE enrollment_state IS DISTINCT FROM 'deleted'
+      AND course_id IN (SELECT course_id FROM course_curricula)
     QUALIFY row_number() OVER (
         PARTITION BY course_id, student_id
         ORDER BY enrollment_state IS DISTINCT FROM 'active', enrollment_id
     ) = 1
+),
+gone_enrollments AS (
+    -- Pairs Canvas no longer lists, with the grade history last recorded for them.
+    SELECT g.course_id, g.student_id,
+           'removed: ' || coalesce(es.removal_reason, 'absent') AS enrollment_state,
+           arg_max(g.current_score, g.sync_id) AS current_score,
+           arg_max(g.final_score, g.sync_id) AS final_score,
+           arg_max(g.current_grade, g.sync_id) AS current_grade,
+           arg_max(g.final_grade, g.sync_id) AS final_grade,
+           NULL::TIMESTAMPTZ AS last_activity_at
+    FROM lifecycle.enrollment_status AS es
+    JOIN history.grade_history AS g USING (course_id, student_id)
+    WHERE $include_inactive
+      AND es.course_id IN (SELECT course_id FROM course_curricula)
+      AND NOT EXISTS (
+          SELECT 1 FROM canvas.enrollments AS e
+          WHERE e.course_id = es.course_id AND e.student_id = es.student_id
+      )
+    GROUP BY g.course_id, g.student_id, es.removal_reason
+),
+enrolled AS (
+    SELECT * FROM current_enrollments
+    UNION ALL
+    SELECT * FROM gone_enrollments
 )
 SELECT
-    s.student_id, s.name, s.sortable_name, s.login_id, s.sis_user_id,
-    e.course_id, c.name AS course_name, cc.curriculum_ids,
+    e.student_id, coalesce(s.name, o.last_known_name) AS name,
+    coalesce(s.sortable_name, o.last_known_name) AS sortable_name, s.login_id, s.sis_user_id,
+    e.course_id, coalesce(c.name, oc.last_known_name) AS course_name, cc.curriculum_ids,
     e.enrollment_state, e.current_score, e.final_score, e.current_grade, e.final_grade,
     e.last_activity_at,
-    coalesce(m.tags, []) AS tags, m.custom_group
-FROM course_students AS e
+    coalesce(m.tags, []) AS tags, m.custom_group,
+    coalesce(o.active, true) AS student_active,
+    coalesce(o.archived, false) AS student_archived
+FROM enrolled AS e
 JOIN course_curricula AS cc USING (course_id)
-JOIN canvas.students AS s USING (student_id)
+LEFT JOIN canvas.students AS s USING (student_id)
 LEFT JOIN canvas.courses AS c USING (course_id)
+LEFT JOIN lifecycle.object_status AS o
+    ON o.object_type = 'student' AND o.object_id = e.student_id
+LEFT JOIN lifecycle.object_status AS oc
+    ON oc.object_type = 'course' AND oc.object_id = e.course_id
 LEFT JOIN meta.student_metadata AS m USING (student_id)
-ORDER BY s.sortable_name, s.student_id, c.name, e.course_id
+WHERE $include_inactive OR (coalesce(o.active, true) AND NOT coalesce(o.archived, false))
+ORDER BY sortable_name, e.student_id, course_name, e.course_id

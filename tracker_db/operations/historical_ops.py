@@ -32,14 +32,28 @@ def append_grade_history(
 
 
 def append_assignment_scores(
-    cur: duckdb.DuckDBPyConnection, sync_id: int, recorded_at: datetime
+    cur: duckdb.DuckDBPyConnection,
+    sync_id: int,
+    recorded_at: datetime,
+    incoming_submissions: pl.DataFrame,
 ) -> int:
-    """Append submission changes found in ``canvas.submissions`` (inside the sync's transaction).
+    """Append submission changes (inside the sync's transaction, BEFORE layer 1 is replaced).
+
+    Args:
+        cur: Cursor inside the sync's transaction.
+        sync_id: This sync's id.
+        recorded_at: Time stamped on the rows.
+        incoming_submissions: This sync's shaped submissions; compared first with the
+            previous layer 1, then with history for the keys that differ.
 
     Returns:
         The number of rows appended.
     """
-    return _append(cur, query("append_assignment_scores"), sync_id, recorded_at)
+    cur.register("incoming_submissions", incoming_submissions.to_arrow())
+    try:
+        return _append(cur, query("append_assignment_scores"), sync_id, recorded_at)
+    finally:
+        cur.unregister("incoming_submissions")
 
 
 def count_history_rows(*, cur: duckdb.DuckDBPyConnection | None = None) -> dict[str, int]:

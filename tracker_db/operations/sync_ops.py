@@ -24,7 +24,7 @@ from tracker_db.canvas_client import (
     RetryPolicy,
 )
 from tracker_db.errors import CanvasAPIError, DataValidationError, SyncError
-from tracker_db.operations import canvas_ops, historical_ops
+from tracker_db.operations import canvas_ops, historical_ops, lifecycle_ops
 from tracker_db.operations.metadata_ops import get_untracked_course_ids
 from tracker_db.session import transaction, using
 from tracker_db.shaping import ShapedSync, shape_canvas_data
@@ -124,17 +124,21 @@ def write_sync(
     recorded_at: datetime | None = None,
     source: str | None = None,
 ) -> tuple[int, dict[str, int], int, int]:
-    """Write a shaped sync in one transaction: layer 1, layer 2, and the run record.
+    """Write a shaped sync in one transaction: layers 1, 2 and 0, and the run record.
 
     Returns:
         ``(sync_id, layer-1 counts, grade_history rows, assignment_scores rows)``.
     """
     with transaction(cur):
         sync_id = _next_sync_id(cur)
-        counts = canvas_ops.replace_layer1(cur, shaped)
         stamp = recorded_at or started_at
+        # Submissions are compared with the previous layer 1, so before it is replaced.
+        score_rows = historical_ops.append_assignment_scores(
+            cur, sync_id, stamp, shaped.submissions
+        )
+        counts = canvas_ops.replace_layer1(cur, shaped)
         grade_rows = historical_ops.append_grade_history(cur, sync_id, stamp)
-        score_rows = historical_ops.append_assignment_scores(cur, sync_id, stamp)
+        lifecycle_ops.update_lifecycle(cur, sync_id, stamp)
         record_run(cur, {
             "sync_id": sync_id,
             "started_at": started_at,

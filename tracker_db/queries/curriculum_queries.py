@@ -12,12 +12,18 @@ from tracker_db.sql_files import query
 
 
 def get_curriculum_students(
-    curricula: Iterable[str] | str, *, cur: duckdb.DuckDBPyConnection | None = None
+    curricula: Iterable[str] | str,
+    *,
+    include_inactive: bool = False,
+    cur: duckdb.DuckDBPyConnection | None = None,
 ) -> pl.DataFrame:
     """Return the students enrolled (any state but deleted) in any course of the curricula.
 
     Args:
         curricula: Curriculum ids or names (one string or several).
+        include_inactive: Also students who are no longer active in Canvas or were archived
+            (layer 0); those Canvas no longer lists at all are named and graded from what the
+            tracker last recorded, with ``enrollment_state`` ``"removed: <reason>"``.
         cur: Cursor to use.
 
     Returns:
@@ -25,8 +31,11 @@ def get_curriculum_students(
         student_id, name, sortable_name, login_id, sis_user_id, course_id, course_name,
         curriculum_ids (list of the chosen curricula the course belongs to), enrollment_state,
         current_score, final_score, current_grade, final_grade, last_activity_at, tags (list),
-        custom_group.
+        custom_group, student_active, student_archived.
     """
     names = [curricula] if isinstance(curricula, str) else [str(c) for c in curricula]
     with using(cur) as c:
-        return c.execute(query("curriculum_students"), {"curricula": names}).pl()
+        return c.execute(
+            query("curriculum_students"),
+            {"curricula": names, "include_inactive": include_inactive},
+        ).pl()
