@@ -195,3 +195,29 @@ def test_invalid_data_writes_nothing_but_the_failed_run(cur):
 def test_sync_uses_the_process_wide_database_by_default(synced_db):
     with synced_db.session() as cur:
         assert _count(cur, "canvas.courses") == 2
+
+
+def test_a_student_back_with_unchanged_scores_adds_no_history(cur):
+    # Bob leaves (absent from layer 1), then returns with the same scores: history already
+    # has those values as his latest rows, so nothing is appended for his submissions.
+    full_canvas_sync(make_canvas_data())
+    without_bob = make_canvas_data()
+    without_bob["enrollments"] = [e for e in without_bob["enrollments"] if e["user_id"] != 5002]
+    without_bob["submissions"] = [s for s in without_bob["submissions"] if s["user_id"] != 5002]
+    assert full_canvas_sync(without_bob).history_rows == 0
+    back = full_canvas_sync(make_canvas_data())
+    assert back.assignment_score_rows == 0
+    changed = make_canvas_data()
+    changed["submissions"][1]["score"] = 4.0  # Bob, assignment 501
+    assert full_canvas_sync(changed).assignment_score_rows == 1
+
+
+def test_history_deleted_for_a_present_student_starts_afresh(cur):
+    full_canvas_sync(make_canvas_data())  # Carol (5003) is present but inactive
+    plan = lifecycle_ops.plan_permanent_delete("student", 5003)
+    lifecycle_ops.delete_permanently("student", 5003, confirm=plan)
+    assert _count(cur, "history.assignment_scores WHERE student_id = 5003") == 0
+    result = full_canvas_sync(make_canvas_data())
+    # Canvas still lists her: she comes back as new, and her history is recorded again.
+    assert result.assignment_score_rows == 1 and result.grade_history_rows == 1
+    assert _count(cur, "lifecycle.object_status WHERE object_id = 5003") == 1
