@@ -10,8 +10,11 @@ import textwrap
 import duckdb
 import pytest
 
+from tests.sample_data import make_canvas_data
 from tracker_db.cli import main
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
+from tracker_db.operations.sync_ops import full_canvas_sync
+from tracker_db.session import DatabaseManager
 
 TOKEN = "cli-token-Zq9~never-print-me"
 
@@ -102,3 +105,13 @@ def test_a_database_held_by_another_process_is_named(db_path):
         holder.communicate("bye\n", timeout=10)
     assert result.returncode == 1
     assert "is in use by another process" in result.stderr and db_path in result.stderr
+
+
+def test_demo_refuses_a_database_with_real_canvas_data(db_path, capsys):
+    manager = DatabaseManager(db_path)
+    with manager.session() as cur:
+        full_canvas_sync(make_canvas_data(), source="https://school.instructure.com", cur=cur)
+    manager.close()
+    assert main(["--db", db_path, "demo", "--syncs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "already holds data synced from https://school.instructure.com" in err
