@@ -379,3 +379,52 @@ def test_connection_refused_fails_with_a_clear_message(cur):
     with pytest.raises(CanvasAPIError, match="did not answer"):
         sync_from_canvas("http://127.0.0.1:9", TOKEN, retry=FAST)
     assert time.monotonic() - started < 10
+
+
+def _tracked_submissions(ds) -> dict[tuple[int, int], tuple]:
+    fields = ("score", "grade", "workflow_state", "late", "missing", "excused", "submitted_at",
+              "graded_at")
+    rows = {}
+    for course in ds.courses_for_teacher():
+        tests = set(ds.test_student_ids(course["id"]))
+        for s in ds.submissions(course["id"]):
+            if s["user_id"] not in tests:
+                rows[(s["assignment_id"], s["user_id"])] = tuple(s.get(f) for f in fields)
+    return rows
+
+
+def test_moved_data_is_recorded_exactly_in_history(fake, cur):
+    _sync(fake)
+    before = _tracked_submissions(fake.dataset)
+    assert fake.dataset.change_scores(0.1, seed=11) > 0
+    after = _tracked_submissions(fake.dataset)
+    changed = {key for key in after if before.get(key) != after[key]}
+    assert changed
+    result = _sync(fake)
+    assert result.assignment_score_rows == len(changed)
+    recorded = set(cur.execute(
+        "SELECT assignment_id, student_id FROM history.assignment_scores WHERE sync_id = 2"
+    ).fetchall())
+    assert recorded == changed
+
+
+def test_timeouts_are_retried_then_fail_the_sync(fake, cur):
+    fake.latency = 0.3
+    client = CanvasClient(fake.base_url, TOKEN, timeout=(2.0, 0.1), retry=FAST)
+    with pytest.raises(CanvasAPIError, match=r"did not answer .* \(ReadTimeout\)"):
+        client.whoami()
+    assert client.requests_made == FAST.max_retries + 1
+
+
+def test_the_client_pauses_when_the_bucket_runs_low(fake):
+    client = CanvasClient(fake.base_url, TOKEN, retry=RetryPolicy(max_pause=1.0))
+
+    class Answer:
+        def __init__(self, remaining: str) -> None:
+            self.headers = {"X-Rate-Limit-Remaining": remaining}
+
+    client._note_remaining(Answer("600.0"))
+    assert client._pause_until == 0.0
+    client._note_remaining(Answer("30.0"))  # far below a quarter of the 600 seen
+    pause = client._pause_until - time.monotonic()
+    assert 0.5 < pause <= 1.0
