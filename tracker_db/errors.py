@@ -18,6 +18,10 @@ class DatabaseBusyError(TrackerError):
     """The database file is held by another process."""
 
 
+class DatabaseError(TrackerError):
+    """DuckDB refused an operation (a write conflict, a full disk ...); nothing was saved."""
+
+
 class MigrationError(TrackerError):
     """The database schema cannot be brought to the version this code expects."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from tracker_db.errors import MigrationError
+from tracker_db.errors import DatabaseError, MigrationError
 from tracker_db.session import transaction
 from tracker_db.sql_files import sql_dir
 
@@ -131,7 +131,9 @@ def apply_migrations(
                     "INSERT INTO ops.schema_migrations VALUES (?, ?, ?, now())",
                     [migration.version, migration.name, migration.checksum],
                 )
-        except duckdb.Error as e:
-            raise MigrationError(f"migration {migration.path.name} failed: {e}") from e
+        except DatabaseError as e:
+            raise MigrationError(
+                f"migration {migration.path.name} failed: {e.__cause__}"
+            ) from e.__cause__
         done.append(migration.version)
     return done

@@ -7,6 +7,7 @@ connection can be used from different threads, and each has its own transaction 
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,9 @@ from pathlib import Path
 import duckdb
 
 from tracker_db.config import MEMORY_DB, load_settings, resolve_db_path
-from tracker_db.errors import ConfigError, DatabaseBusyError, TrackerError
+from tracker_db.errors import ConfigError, DatabaseBusyError, DatabaseError, TrackerError
+
+log = logging.getLogger(__name__)
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
 
@@ -140,17 +143,30 @@ def using(cur: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConn
             yield own
 
 
+def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
+    try:
+        cur.execute("ROLLBACK")
+    except duckdb.Error:
+        # A failed COMMIT has already ended the transaction: nothing is left to undo.
+        log.debug("no transaction left to roll back", exc_info=True)
+
+
 @contextmanager
 def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Run the block in one transaction: COMMIT on success, ROLLBACK on any exception.
 
     DuckDB applies nothing of a transaction until COMMIT, so a failure anywhere in the block
-    leaves every table exactly as it was; the exception is re-raised unchanged.
+    (or in the COMMIT itself, e.g. a write conflict with another cursor) leaves every table
+    exactly as it was. Driver errors come out as ``DatabaseError`` with the cause chained;
+    every other exception is re-raised unchanged.
     """
     cur.execute("BEGIN TRANSACTION")
     try:
         yield cur
+        cur.execute("COMMIT")
+    except duckdb.Error as e:
+        _rollback(cur)
+        raise DatabaseError(f"the database refused the change, nothing was saved: {e}") from e
     except BaseException:
-        cur.execute("ROLLBACK")
+        _rollback(cur)
         raise
-    cur.execute("COMMIT")
