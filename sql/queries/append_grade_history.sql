@@ -1,17 +1,12 @@
 -- Layer 2: append one grade_history row per (course, student) whose values differ from the
 -- latest row recorded for it (all of them on the first sync). Reads the layer-1 enrollments
 -- this sync has just written. Parameters: $sync_id, $recorded_at.
--- A student in two sections has two enrollments with the same course grades; the active
--- one (then the lowest enrollment id) speaks for the pair.
+-- canvas.course_students picks one enrollment for a student in two sections.
 INSERT INTO history.grade_history BY NAME
 WITH current_grades AS (
     SELECT course_id, student_id, enrollment_state,
            current_score, final_score, current_grade, final_grade
-    FROM canvas.enrollments
-    QUALIFY row_number() OVER (
-        PARTITION BY course_id, student_id
-        ORDER BY enrollment_state IS DISTINCT FROM 'active', enrollment_id
-    ) = 1
+    FROM canvas.course_students
 ),
 latest AS (
     SELECT course_id, student_id,

@@ -1,13 +1,7 @@
 -- Per-course summary: enrolled students (any state but deleted), mean and median current
 -- score, missing and late submission counts, and when the course was last synced.
 WITH course_students AS (
-    SELECT *
-    FROM canvas.enrollments
-    WHERE enrollment_state IS DISTINCT FROM 'deleted'
-    QUALIFY row_number() OVER (
-        PARTITION BY course_id, student_id
-        ORDER BY enrollment_state IS DISTINCT FROM 'active', enrollment_id
-    ) = 1
+    SELECT * FROM canvas.course_students WHERE enrollment_state IS DISTINCT FROM 'deleted'
 ),
 scores AS (
     SELECT course_id,

@@ -15,17 +15,11 @@ course_curricula AS (
     FROM chosen GROUP BY course_id
 ),
 current_enrollments AS (
-    -- One row per (course, student): the active enrollment speaks for a student in two
-    -- sections, then the lowest enrollment id.
     SELECT course_id, student_id, enrollment_state, current_score, final_score,
            current_grade, final_grade, last_activity_at
-    FROM canvas.enrollments
+    FROM canvas.course_students
     WHERE enrollment_state IS DISTINCT FROM 'deleted'
       AND course_id IN (SELECT course_id FROM course_curricula)
-    QUALIFY row_number() OVER (
-        PARTITION BY course_id, student_id
-        ORDER BY enrollment_state IS DISTINCT FROM 'active', enrollment_id
-    ) = 1
 ),
 gone_enrollments AS (
     -- Pairs Canvas no longer lists, with the grade history last recorded for them.

@@ -1,13 +1,7 @@
 -- Per-curriculum summary: courses, distinct students, mean and median current score over
 -- (student, course) pairs, missing and late counts.
 WITH course_students AS (
-    SELECT *
-    FROM canvas.enrollments
-    WHERE enrollment_state IS DISTINCT FROM 'deleted'
-    QUALIFY row_number() OVER (
-        PARTITION BY course_id, student_id
-        ORDER BY enrollment_state IS DISTINCT FROM 'active', enrollment_id
-    ) = 1
+    SELECT * FROM canvas.course_students WHERE enrollment_state IS DISTINCT FROM 'deleted'
 ),
 work AS (
     SELECT course_id,
