@@ -39,8 +39,9 @@ def test_sql_names_tables_by_schema_never_by_catalog():
         problems += [f"{path.name}: {m}" for m in three_part.findall(text)]
         problems += [
             f"{path.name}: bare table {name}" for name in bare.findall(text)
-            # CTEs, and frames registered from Python (named incoming_*), are not tables.
-            if name.lower() not in allowed and not name.startswith("incoming_")
+            # CTEs, frames registered from Python (incoming_*) and the sync's temporary
+            # staging tables (next_*) are not stored tables.
+            if name.lower() not in allowed and not name.startswith(("incoming_", "next_"))
         ]
     assert problems == []
 

@@ -19,7 +19,7 @@ from tracker_db.canvas_client import (
     fetch_canvas_data,
     normalize_base_url,
 )
-from tracker_db.errors import CanvasAPIError, ConfigError
+from tracker_db.errors import CanvasAPIError, ConfigError, DataValidationError
 from tracker_db.fake_canvas import FakeCanvas, ThrottleConfig, build_demo_dataset
 from tracker_db.operations import metadata_ops
 from tracker_db.operations.sync_ops import sync_from_canvas
@@ -428,3 +428,129 @@ def test_the_client_pauses_when_the_bucket_runs_low(fake):
     client._note_remaining(Answer("30.0"))  # far below a quarter of the 600 seen
     pause = client._pause_until - time.monotonic()
     assert 0.5 < pause <= 1.0
+
+
+# -- a scripted Canvas for answers the fake never gives ----------------------------------------
+
+
+class _Scripted:
+    """A loopback HTTP server answering fixed bodies per path; records every request."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        self.routes: dict[str, tuple[int, bytes, dict[str, str]]] = {}
+        self.seen: list[tuple[str, str | None]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.seen.append((self.path, self.headers.get("Authorization")))
+                path = self.path.split("?")[0]
+                status, body, headers = outer.routes.get(path, (404, b'{"errors":[]}', {}))
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def scripted():
+    servers: list[_Scripted] = []
+
+    def make() -> _Scripted:
+        servers.append(_Scripted())
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def test_a_next_link_to_another_host_is_refused_and_gets_no_token(scripted, cur):
+    canvas, thief = scripted(), scripted()
+    canvas.routes["/api/v1/users/self"] = (200, b'{"id": 1}', {})
+    canvas.routes["/api/v1/courses"] = (
+        200, b"[]", {"Link": f'<{thief.base_url}/api/v1/courses?page=2>; rel="next"'}
+    )
+    with pytest.raises(CanvasAPIError, match="another address"):
+        sync_from_canvas(canvas.base_url, TOKEN, retry=FAST)
+    assert thief.seen == []
+    assert cur.execute("SELECT status FROM ops.sync_runs").fetchall() == [("failed",)]
+
+
+def test_a_relative_next_link_is_followed_on_the_same_host(scripted):
+    canvas = scripted()
+    canvas.routes["/api/v1/users/self"] = (200, b'{"id": 1}', {})
+    canvas.routes["/api/v1/courses"] = (200, b"[]", {})
+    canvas.routes["/api/v1/courses/1/sections"] = (
+        200, b'[{"id": 7, "course_id": 1}]',
+        {"Link": '</api/v1/courses/1/sections2>; rel="next"'},
+    )
+    canvas.routes["/api/v1/courses/1/sections2"] = (200, b'[{"id": 8, "course_id": 1}]', {})
+    client = CanvasClient(canvas.base_url, TOKEN, retry=FAST)
+    frame = client.get_collection("sections", "courses/1/sections")
+    assert frame["id"].to_list() == ["7", "8"]
+    assert all(auth == f"Bearer {TOKEN}" for _, auth in canvas.seen)
+
+
+def test_canvas_data_of_the_wrong_shape_fails_the_sync_and_is_recorded(scripted, cur):
+    canvas = scripted()
+    canvas.routes["/api/v1/users/self"] = (200, b'{"id": 1}', {})
+    canvas.routes["/api/v1/courses"] = (200, b'[{"id": 1, "name": "C"}]', {})
+    for path in ("enrollments", "assignments", "assignment_groups", "students/submissions"):
+        canvas.routes[f"/api/v1/courses/1/{path}"] = (200, b"[]", {})
+    canvas.routes["/api/v1/courses/1/sections"] = (200, b'{"oops": true}', {})
+    with pytest.raises(DataValidationError, match=r"courses/1/sections: .*expected a list"):
+        sync_from_canvas(canvas.base_url, TOKEN, retry=FAST)
+    (error,) = cur.execute("SELECT error FROM ops.sync_runs WHERE status = 'failed'").fetchone()
+    assert "courses/1/sections" in error
+    assert cur.execute("SELECT count(*) FROM canvas.courses").fetchone() == (0,)
+
+
+def test_stopping_a_fetch_stops_its_workers(cur):
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN, latency=0.05) as slow:
+        fetch_canvas_data(slow.base_url, TOKEN, retry=FAST, max_in_flight=2)
+        full_fetch = slow.request_count()
+        slow.reset_log()
+
+        def stop_at_first_collection(step, done, total, message):
+            if step == "fetch" and done == 1:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            sync_from_canvas(slow.base_url, TOKEN, retry=FAST, max_in_flight=2,
+                             progress=stop_at_first_collection)
+        # Progress arrives as collections finish, and the interrupt stops the rest.
+        assert slow.request_count() < full_fetch / 2
+
+
+def test_throttling_past_the_retry_budget_fails_cleanly(cur):
+    # Every request needs 50 units up front; a bucket that only ever allows 40 refuses all.
+    bucket = ThrottleConfig(high_water=40, maximum=100, up_front=50, leak_rate=0.01)
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN, throttle="403",
+                    bucket=bucket) as stingy:
+        impatient = RetryPolicy(backoff_base=0.01, backoff_cap=0.02, max_throttle_retries=2,
+                                max_pause=0.01)
+        before = snapshot(cur)
+        with pytest.raises(CanvasAPIError, match="kept throttling"):
+            sync_from_canvas(stingy.base_url, TOKEN, retry=impatient, max_in_flight=2)
+    _assert_unchanged_but_failure_recorded(cur, before, "kept throttling")
+
+
+def test_non_ascii_tokens_are_refused_before_any_request():
+    with pytest.raises(ConfigError, match="non-ASCII"):
+        check_token("abc\u2019def")

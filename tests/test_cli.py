@@ -115,3 +115,13 @@ def test_demo_refuses_a_database_with_real_canvas_data(db_path, capsys):
     assert main(["--db", db_path, "demo", "--syncs", "1"]) == 1
     err = capsys.readouterr().err
     assert "already holds data synced from https://school.instructure.com" in err
+
+
+def test_db_and_options_work_after_the_command(db_path, fake, monkeypatch, capsys):
+    monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
+    assert main(["sync", "--db", db_path, "--base-url", fake.base_url]) == 0
+    assert main(["status", "--db", db_path]) == 0
+    assert "#1" in capsys.readouterr().out
+    assert main(["sync", "--db", db_path, "--base-url", fake.base_url,
+                 "--max-in-flight", "0"]) == 1
+    assert "max_in_flight must be 1 to 32" in capsys.readouterr().err

@@ -177,40 +177,68 @@ def test_active_objects_cannot_be_archived_or_deleted(fake, cur):
         lifecycle_ops.keep_inactive("teacher", student_id)
 
 
-def test_permanent_delete_removes_exactly_that_objects_rows(fake, cur):
+def _remove(fake, object_type: str) -> tuple[int, int]:
+    """Give the object some teacher data, make it leave Canvas; return (id, its course)."""
     course_id, student_id = _one_course_student(fake)
-    _sync(fake)
-    metadata_ops.add_student_note(student_id, "to be deleted")
-    metadata_ops.set_student_tags(student_id, ["gone"])
-    other_id = next(
-        e["user_id"] for e in fake.dataset.student_enrollments(course_id)
-        if e["user_id"] != student_id
-    )
-    metadata_ops.add_student_note(other_id, "stays")
-    fake.dataset.drop_student(course_id, student_id)
-    _sync(fake)
+    ds = fake.dataset
+    if object_type == "student":
+        metadata_ops.add_student_note(student_id, "to be deleted")
+        metadata_ops.set_student_tags(student_id, ["gone"])
+        ds.drop_student(course_id, student_id)
+        return student_id, course_id
+    assignment_id = ds.assignments(course_id)[0]["id"]
+    metadata_ops.upsert_assignment_metadata(assignment_id, difficulty=2)
+    if object_type == "assignment":
+        ds.delete_assignment(course_id, assignment_id)
+        return assignment_id, course_id
+    metadata_ops.upsert_course_metadata(course_id, notes="old course")
+    metadata_ops.create_curriculum("Old", course_ids=[course_id])
+    ds.delete_course(course_id)
+    return course_id, course_id
 
-    plan = lifecycle_ops.plan_permanent_delete("student", student_id)
-    assert plan.rows["meta.student_notes"] == 1 and plan.rows["history.grade_history"] >= 1
-    assert str(student_id) in plan.describe()
+
+@pytest.mark.parametrize("object_type", ["student", "assignment", "course"])
+def test_permanent_delete_removes_exactly_that_objects_rows(fake, cur, object_type):
+    _sync(fake)
+    object_id, course_id = _remove(fake, object_type)
+    bystander = metadata_ops.add_student_note(
+        next(e["user_id"] for c in fake.dataset.courses_for_teacher()
+             for e in fake.dataset.student_enrollments(c["id"]) if c["id"] != course_id),
+        "stays",
+    )
+    _sync(fake)
+    assert _status(cur, object_type, object_id)["active"] is False
+
+    plan = lifecycle_ops.plan_permanent_delete(object_type, object_id)
+    assert plan.total_rows > 0 and str(object_id) in plan.describe()
+    course_assignments = {
+        a for (a,) in cur.execute(
+            "SELECT object_id FROM lifecycle.object_status "
+            "WHERE object_type = 'assignment' AND course_id = ?", [course_id],
+        ).fetchall()
+    }
     before = snapshot(cur)
-    lifecycle_ops.delete_permanently("student", student_id, confirm=plan)
+    lifecycle_ops.delete_permanently(object_type, object_id, confirm=plan)
     after = snapshot(cur)
 
-    def mentions(table: str, row: tuple) -> bool:
+    def belongs(table: str, row: tuple) -> bool:
         columns = [c[0] for c in cur.execute(f"DESCRIBE {table}").fetchall()]
         values = dict(zip(columns, row, strict=True))
         if table == "lifecycle.object_status":
-            return values["object_type"] == "student" and values["object_id"] == student_id
-        return values.get("student_id") == student_id
+            mine = (values["object_type"], values["object_id"]) == (object_type, object_id)
+            return mine or (object_type == "course" and values["object_type"] == "assignment"
+                            and values["course_id"] == object_id)
+        if object_type == "course" and table == "meta.assignment_metadata":
+            return values["assignment_id"] in course_assignments
+        return values.get(f"{object_type}_id") == object_id
 
     for table, rows in before.items():
-        expected = [r for r in rows if not mentions(table, r)]
-        assert after[table] == expected, table
-    assert sum(len(r) for r in before.values()) - sum(len(r) for r in after.values()) == (
-        plan.total_rows + 1  # the lifecycle record itself
-    )
-    assert metadata_ops.get_student_notes(other_id)["body"].to_list() == ["stays"]
+        assert after[table] == [r for r in rows if not belongs(table, r)], table
+    removed = sum(len(r) for r in before.values()) - sum(len(r) for r in after.values())
+    assert removed == plan.total_rows + 1  # and the object's own lifecycle record
+    assert bystander in metadata_ops.get_student_notes(
+        cur.execute("SELECT student_id FROM meta.student_notes WHERE body = 'stays'").fetchone()[0]
+    )["note_id"].to_list()
 
 
 def test_a_stale_deletion_plan_is_refused(fake, cur):

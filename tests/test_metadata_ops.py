@@ -1,5 +1,7 @@
 """Layer 3: teachers' own data, validated, never touched by a sync."""
 
+import threading
+
 import polars as pl
 import pytest
 
@@ -22,7 +24,7 @@ def test_notes_are_kept_newest_first(cur):
 
 @pytest.mark.parametrize(
     ("student_id", "body", "message"),
-    [(5001, "   ", "note must not be empty"), (0, "x", "student id must be positive"),
+    [(5001, "   ", "note must not be empty"), (0, "x", "student id must be a positive 64-bit id"),
      ("abc", "x", "student id must be a whole number"), (5001, "x" * 20_001, "longer than")],
 )
 def test_bad_notes_are_refused(cur, student_id, body, message):
@@ -77,7 +79,7 @@ def test_curriculum_crud(cur):
         ({"name": "X", "color": "#12345"}, "colour must look like"),
         ({"name": "X", "curriculum_id": "Bad Slug"}, "curriculum id must be lowercase"),
         ({"name": "X", "start_date": "next year"}, "start date must be YYYY-MM-DD"),
-        ({"name": "X", "course_ids": [101, -3]}, "course id must be positive"),
+        ({"name": "X", "course_ids": [101, -3]}, "course id must be a positive 64-bit id"),
     ],
 )
 def test_invalid_curricula_are_refused_and_nothing_saved(cur, kwargs, message):
@@ -167,3 +169,32 @@ def test_slugify():
     assert meta.slugify("Year 9: Science!") == "year-9-science"
     assert meta.slugify("Ødegård Båt") == "degard-bat"
     assert meta.slugify("王小明") == "curriculum"
+
+
+@pytest.mark.parametrize("value", ["²", "1.5", 2**70, True, None, "-4"])
+def test_odd_ids_are_refused_with_a_clear_message(cur, value):
+    with pytest.raises(DataValidationError, match="student id must be"):
+        meta.add_student_note(value, "x")
+
+
+def test_an_upsert_with_nothing_to_change_changes_nothing(cur):
+    meta.upsert_course_metadata(101, notes="keep")
+    meta.upsert_course_metadata(101)
+    assert meta.get_course_metadata()["notes"].to_list() == ["keep"]
+
+
+def test_concurrent_first_edits_make_one_metadata_row(fresh_db):
+    barrier = threading.Barrier(4)
+
+    def tag(index: int) -> None:
+        with fresh_db.session() as c:
+            barrier.wait()
+            meta.set_student_tags(5001, [f"t{index}"], cur=c)
+
+    threads = [threading.Thread(target=tag, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with fresh_db.session() as c:
+        assert c.execute("SELECT count(*) FROM meta.student_metadata").fetchone() == (1,)

@@ -16,16 +16,16 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import polars as pl
 import requests
 from requests.adapters import HTTPAdapter
 
-from tracker_db.errors import CanvasAPIError, ConfigError
+from tracker_db.errors import CanvasAPIError, ConfigError, DataValidationError
 from tracker_db.shaping import RESOURCES, raw_frame, raw_frame_from_json
 
 log = logging.getLogger(__name__)
@@ -152,9 +152,18 @@ def check_token(token: str | None) -> str:
     if token is None or not token.strip():
         raise ConfigError("Canvas token is empty: set CANVAS_TOKEN to a token from your profile")
     token = token.strip()
-    if any(ch.isspace() or not ch.isprintable() for ch in token):
-        raise ConfigError("Canvas token contains spaces or control characters: copy it again")
+    if not token.isascii() or any(ch.isspace() or not ch.isprintable() for ch in token):
+        raise ConfigError(
+            "Canvas token contains spaces, control or non-ASCII characters: copy it again"
+        )
     return token
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """Canvas or proxy text made safe for a message: control characters (e.g. terminal escape
+    codes) replaced, length bounded."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
 
 
 def _canvas_message(response: requests.Response) -> str:
@@ -163,13 +172,13 @@ def _canvas_message(response: requests.Response) -> str:
         body = json.loads(response.content)
     except ValueError:
         text = response.text.strip().splitlines()
-        return text[0][:120] if text else ""
+        return printable(text[0], 120) if text else ""
     if isinstance(body, dict):
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-            return str(errors[0].get("message", ""))[:200]
+            return printable(str(errors[0].get("message", "")))
         if "error" in body:
-            return str(body["error"])[:200]
+            return printable(str(body["error"]))
     return ""
 
 
@@ -228,6 +237,7 @@ class CanvasClient:
         self._max_remaining = 0.0
         self._pause_lock = threading.Lock()
         self._cancelled = threading.Event()
+        self._counter_lock = threading.Lock()
         self.requests_made = 0
         self.throttled = 0
 
@@ -251,10 +261,13 @@ class CanvasClient:
     # -- single requests ---------------------------------------------------------------------
 
     def _wait_for_bucket(self) -> None:
-        with self._pause_lock:
-            delay = self._pause_until - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+        # Another worker may extend the pause while this one waits: wait until it is over.
+        while not self._cancelled.is_set():
+            with self._pause_lock:
+                delay = self._pause_until - time.monotonic()
+            if delay <= 0:
+                return
+            self._cancelled.wait(delay)
 
     def _note_remaining(self, response: requests.Response) -> None:
         try:
@@ -276,7 +289,7 @@ class CanvasClient:
             # A throttle is about the whole token's bucket: every worker holds back.
             with self._pause_lock:
                 self._pause_until = max(self._pause_until, time.monotonic() + delay)
-        time.sleep(delay)
+        self._cancelled.wait(delay)  # returns at once when the fetch is cancelled
 
     def get_page(
         self,
@@ -307,8 +320,10 @@ class CanvasClient:
         where = urlsplit(url).path
         while True:
             self._wait_for_bucket()
+            self._check_cancelled()
             try:
-                self.requests_made += 1
+                with self._counter_lock:
+                    self.requests_made += 1
                 response = self._session.get(url, params=params, timeout=self.timeout)
             except _TRANSPORT_ERRORS as e:
                 failures += 1
@@ -323,7 +338,8 @@ class CanvasClient:
             self._note_remaining(response)
             status = response.status_code
             if _is_throttled(response):
-                self.throttled += 1
+                with self._counter_lock:
+                    self.throttled += 1
                 throttles += 1
                 if throttles > self.retry.max_throttle_retries:
                     raise CanvasAPIError(
@@ -369,8 +385,30 @@ class CanvasClient:
                     ) from None
                 self._backoff(failures)
                 continue
-            next_url = response.links.get("next", {}).get("url")
-            return body, next_url
+            return body, self._next_link(response, where)
+
+    def _check_cancelled(self) -> None:
+        if self._cancelled.is_set():
+            raise CanvasAPIError("fetch cancelled: another part of the sync failed or was stopped")
+
+    def _next_link(self, response: requests.Response, where: str) -> str | None:
+        """The ``rel="next"`` URL, only if it stays on the Canvas the token belongs to.
+
+        The session sends the token with every request, so a next link to another host (a
+        misbehaving proxy, a mistyped base URL) or down to plain http must never be followed.
+        """
+        link = response.links.get("next", {}).get("url")
+        if not link:
+            return None
+        absolute = urljoin(response.url, link)
+        target, base = urlsplit(absolute), urlsplit(self.base_url)
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+            raise CanvasAPIError(
+                f"Canvas linked the next page of {where} to another address "
+                f"({printable(f'{target.scheme}://{target.netloc}', 80)}); the token is only "
+                f"sent to {base.scheme}://{base.netloc}, so the sync stopped"
+            )
+        return absolute
 
     def get_collection(
         self,
@@ -397,8 +435,7 @@ class CanvasClient:
         frames: list[pl.DataFrame] = []
         pages = 0
         while url is not None:
-            if self._cancelled.is_set():
-                raise CanvasAPIError("fetch cancelled: another collection failed")
+            self._check_cancelled()
             if url in seen_urls:
                 # An undecodable bookmark sends Canvas back to page one: a loop, not new data.
                 log.warning("stopping %s: Canvas linked back to a page already read", path)
@@ -407,10 +444,13 @@ class CanvasClient:
             pages += 1
             if pages > MAX_PAGES:
                 raise CanvasAPIError(f"Canvas returned more than {MAX_PAGES} pages for {path}")
-            frame, url = self.get_page(
-                url, query, course_id=course_id,
-                decode=lambda content: raw_frame_from_json(resource, content),
-            )
+            try:
+                frame, url = self.get_page(
+                    url, query, course_id=course_id,
+                    decode=lambda content: raw_frame_from_json(resource, content),
+                )
+            except DataValidationError as e:
+                raise DataValidationError(f"Canvas sent invalid data for {path}: {e}") from e
             query = None  # the next URL already carries every parameter
             if frame.height:
                 frames.append(frame)
@@ -444,6 +484,7 @@ class CanvasClient:
         Returns:
             ``{resource: raw frame}`` for ``full_canvas_sync``.
         """
+        self._cancelled.clear()  # a client may run more than one fetch
         self._report("connect", 0, 1, f"connecting to {self.base_url}")
         me = self.whoami()
         self._report("connect", 1, 1, f"signed in as Canvas user {me['id']}")
@@ -465,7 +506,8 @@ class CanvasClient:
         results: dict[str, list[pl.DataFrame]] = {r: [] for r in RESOURCES}
         results["courses"].append(courses)
         done = 0
-        with ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="canvas") as pool:
+        pool = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="canvas")
+        try:
             futures = {
                 pool.submit(self._fetch_course_collection, resource, course_id): (
                     resource, course_id
@@ -474,19 +516,23 @@ class CanvasClient:
             }
             pending = set(futures)
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     error = future.exception()
                     if error is not None:
-                        # Stop the other workers at their next page; the sync has failed.
-                        self._cancelled.set()
-                        for other in pending:
-                            other.cancel()
                         raise error
                     resource, course_id = futures[future]
                     results[resource].append(future.result())
                     done += 1
                     self._report("fetch", done, total, f"{resource} of course {course_id}")
+        except BaseException:
+            # A worker failed, or the caller was interrupted (Ctrl-C, a progress callback
+            # that raised): queued jobs never start and running ones stop at their next
+            # request or wait, instead of fetching everything for a sync that has failed.
+            self._cancelled.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return {
             resource: pl.concat(frames, how="vertical") if frames else raw_frame(resource, [])
             for resource, frames in results.items()

@@ -44,17 +44,22 @@ class TerminalProgress:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # --db and -v work before or after the command (canvas-tracker sync --db x.duckdb).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", default=argparse.SUPPRESS,
+        help="database file (default: $TRACKER_DB_PATH or ./canvas_tracker.duckdb)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log retries and steps")
     parser = argparse.ArgumentParser(
-        prog="canvas-tracker", description="Sync Canvas LMS data into a local DuckDB file."
+        prog="canvas-tracker", description="Sync Canvas LMS data into a local DuckDB file.",
+        parents=[common],
     )
-    parser.add_argument(
-        "--db", help="database file (default: $TRACKER_DB_PATH or ./canvas_tracker.duckdb)"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log retries and steps")
     commands = parser.add_subparsers(dest="command", required=True)
 
     sync = commands.add_parser(
-        "sync", help="run a full sync from Canvas (token from $CANVAS_TOKEN)"
+        "sync", help="run a full sync from Canvas (token from $CANVAS_TOKEN)", parents=[common]
     )
     sync.add_argument(
         "--base-url", default=os.environ.get("CANVAS_BASE_URL"),
@@ -63,10 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--max-in-flight", type=int, default=None,
                       help="requests in flight at once (default 4)")
 
-    status = commands.add_parser("status", help="show the latest sync runs")
+    status = commands.add_parser("status", help="show the latest sync runs", parents=[common])
     status.add_argument("--limit", type=int, default=10)
 
-    demo = commands.add_parser("demo", help="fill the database from the built-in fake Canvas")
+    demo = commands.add_parser(
+        "demo", help="fill the database from the built-in fake Canvas", parents=[common]
+    )
     demo.add_argument("--syncs", type=int, default=4, help="syncs to run while the data moves")
     return parser
 
@@ -93,14 +100,15 @@ def _print_runs(manager: DatabaseManager, limit: int, out: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    db_path = getattr(args, "db", None)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     progress: ProgressCallback = TerminalProgress(sys.stderr)
     manager: DatabaseManager | None = None
     try:
-        manager = DatabaseManager(args.db)
+        manager = DatabaseManager(db_path)
         set_manager(manager)
         if args.command == "sync":
             result = sync_from_canvas(

@@ -69,7 +69,7 @@ class DatabaseManager:
             try:
                 with self.session() as cur:
                     apply_migrations(cur)
-            except TrackerError:
+            except BaseException:
                 self.close()
                 raise
 
@@ -151,22 +151,36 @@ def _rollback(cur: duckdb.DuckDBPyConnection) -> None:
         log.debug("no transaction left to roll back", exc_info=True)
 
 
+# One write transaction at a time in this process (and DuckDB allows one writing process).
+# Without it, two threads could both read max(sync_id) + 1, or both find no metadata row and
+# insert one: DuckDB's appends never conflict, so such checks need the writers in a queue.
+_write_lock = threading.RLock()
+
+
 @contextmanager
 def transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Run the block in one transaction: COMMIT on success, ROLLBACK on any exception.
+    """Run the block in one write transaction: COMMIT on success, ROLLBACK on any exception.
 
     DuckDB applies nothing of a transaction until COMMIT, so a failure anywhere in the block
-    (or in the COMMIT itself, e.g. a write conflict with another cursor) leaves every table
-    exactly as it was. Driver errors come out as ``DatabaseError`` with the cause chained;
-    every other exception is re-raised unchanged.
+    (or in the COMMIT itself) leaves every table exactly as it was. Driver errors come out as
+    ``DatabaseError`` with the cause chained; every other exception is re-raised unchanged.
+    Write transactions of one process run one after another (reads never wait).
     """
-    cur.execute("BEGIN TRANSACTION")
-    try:
-        yield cur
-        cur.execute("COMMIT")
-    except duckdb.Error as e:
-        _rollback(cur)
-        raise DatabaseError(f"the database refused the change, nothing was saved: {e}") from e
-    except BaseException:
-        _rollback(cur)
-        raise
+    with _write_lock:
+        try:
+            cur.execute("BEGIN TRANSACTION")
+        except duckdb.Error as e:
+            raise DatabaseError(
+                f"cannot start a transaction on this cursor (is one already open?): {e}"
+            ) from e
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except duckdb.Error as e:
+            _rollback(cur)
+            raise DatabaseError(
+                f"the database refused the change, nothing was saved: {e}"
+            ) from e
+        except BaseException:
+            _rollback(cur)
+            raise

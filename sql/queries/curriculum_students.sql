@@ -1,9 +1,9 @@
 -- Students enrolled in any course of the given curricula, one row per (student, course),
 -- with the course grade and the teacher's tags and group.
 -- Parameters: $curricula (list of curriculum ids or names), $include_inactive.
--- By default only active students (layer 0: an active or invited enrollment somewhere, not
--- archived) and their non-deleted enrollments. With $include_inactive, students Canvas no
--- longer lists are included too, named and graded from what the tracker last recorded.
+-- By default only active enrollments (active or invited) of active, non-archived students
+-- (layer 0). With $include_inactive, every non-deleted enrollment, and students Canvas no
+-- longer lists too, named and graded from what the tracker last recorded.
 WITH chosen AS (
     SELECT DISTINCT cc.course_id, k.curriculum_id
     FROM meta.curricula AS k
@@ -23,22 +23,29 @@ current_enrollments AS (
 ),
 gone_enrollments AS (
     -- Pairs Canvas no longer lists, with the grade history last recorded for them.
-    SELECT g.course_id, g.student_id,
-           'removed: ' || coalesce(es.removal_reason, 'absent') AS enrollment_state,
-           arg_max(g.current_score, g.sync_id) AS current_score,
-           arg_max(g.final_score, g.sync_id) AS final_score,
-           arg_max(g.current_grade, g.sync_id) AS current_grade,
-           arg_max(g.final_grade, g.sync_id) AS final_grade,
-           NULL::TIMESTAMPTZ AS last_activity_at
-    FROM lifecycle.enrollment_status AS es
-    JOIN history.grade_history AS g USING (course_id, student_id)
-    WHERE $include_inactive
-      AND es.course_id IN (SELECT course_id FROM course_curricula)
-      AND NOT EXISTS (
-          SELECT 1 FROM canvas.enrollments AS e
-          WHERE e.course_id = es.course_id AND e.student_id = es.student_id
-      )
-    GROUP BY g.course_id, g.student_id, es.removal_reason
+    SELECT course_id, student_id,
+           'removed: ' || coalesce(removal_reason, 'absent') AS enrollment_state,
+           latest.current_score, latest.final_score, latest.current_grade,
+           latest.final_grade, NULL::TIMESTAMPTZ AS last_activity_at
+    FROM (
+        -- The whole latest row (arg_max of a single column would skip its NULLs and could
+        -- mix values of different syncs).
+        SELECT es.course_id, es.student_id, es.removal_reason,
+               arg_max(
+                   {'current_score': g.current_score, 'final_score': g.final_score,
+                    'current_grade': g.current_grade, 'final_grade': g.final_grade},
+                   g.sync_id
+               ) AS latest
+        FROM lifecycle.enrollment_status AS es
+        JOIN history.grade_history AS g USING (course_id, student_id)
+        WHERE $include_inactive
+          AND es.course_id IN (SELECT course_id FROM course_curricula)
+          AND NOT EXISTS (
+              SELECT 1 FROM canvas.enrollments AS e
+              WHERE e.course_id = es.course_id AND e.student_id = es.student_id
+          )
+        GROUP BY es.course_id, es.student_id, es.removal_reason
+    )
 ),
 enrolled AS (
     SELECT * FROM current_enrollments
@@ -63,5 +70,7 @@ LEFT JOIN lifecycle.object_status AS o
 LEFT JOIN lifecycle.object_status AS oc
     ON oc.object_type = 'course' AND oc.object_id = e.course_id
 LEFT JOIN meta.student_metadata AS m USING (student_id)
-WHERE $include_inactive OR (coalesce(o.active, true) AND NOT coalesce(o.archived, false))
+WHERE $include_inactive
+   OR (e.enrollment_state IN ('active', 'invited')
+       AND coalesce(o.active, true) AND NOT coalesce(o.archived, false))
 ORDER BY sortable_name, e.student_id, course_name, e.course_id

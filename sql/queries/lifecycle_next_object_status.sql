@@ -4,7 +4,10 @@
 --   present and active  -> active; a removed object that is back is reactivated (its history
 --                          and teacher data were never deleted, so they reconnect by id)
 --   present, not active -> removed with Canvas's reason (enrollment inactive, course deleted)
---   absent              -> removed, reason 'absent'
+--   absent              -> removed, reason 'absent'; or 'course not tracked' when the teacher
+--                          switched its course off (an assignment of that course, a student
+--                          whose every known course is switched off): not a real removal, so
+--                          never flagged for review
 -- An object removed by THIS sync is flagged for review when it carries teacher data or
 -- history; later syncs keep the flag and the teacher's decision (archived) as they are.
 WITH student_enrollments AS (
@@ -32,6 +35,15 @@ seen AS (
     SELECT 'assignment', assignment_id, true, NULL, course_id, name
     FROM canvas.assignments
 ),
+untracked AS (
+    SELECT course_id FROM meta.course_metadata WHERE NOT tracking_enabled
+),
+only_untracked_students AS (
+    -- Students whose every known course is switched off.
+    SELECT student_id FROM lifecycle.enrollment_status
+    GROUP BY student_id
+    HAVING bool_and(course_id IN (SELECT course_id FROM untracked))
+),
 merged AS (
     SELECT coalesce(s.object_type, o.object_type) AS object_type,
            coalesce(s.object_id, o.object_id) AS object_id,
@@ -46,6 +58,20 @@ merged AS (
     FROM seen AS s
     FULL OUTER JOIN lifecycle.object_status AS o
         ON o.object_type = s.object_type AND o.object_id = s.object_id
+),
+absent_reasons AS (
+    SELECT m.object_type, m.object_id,
+           CASE
+               WHEN m.object_type = 'assignment'
+                    AND m.old_course_id IN (SELECT course_id FROM untracked)
+                   THEN 'course not tracked'
+               WHEN m.object_type = 'student'
+                    AND m.object_id IN (SELECT student_id FROM only_untracked_students)
+                   THEN 'course not tracked'
+               ELSE 'absent'
+           END AS reason
+    FROM merged AS m
+    WHERE NOT m.present
 ),
 removed_now AS (
     SELECT object_type, object_id FROM merged WHERE was_active AND NOT now_active
@@ -81,10 +107,10 @@ SELECT
     CASE
         WHEN m.now_active THEN NULL
         WHEN m.present THEN m.state_reason
-        ELSE 'absent'
+        ELSE a.reason
     END AS removal_reason,
     CASE
-        WHEN m.now_active THEN false
+        WHEN m.now_active OR a.reason = 'course not tracked' THEN false
         WHEN m.was_active THEN d.object_id IS NOT NULL
         ELSE coalesce(m.pending_review, false)
     END AS pending_review,
@@ -97,5 +123,7 @@ SELECT
     coalesce(m.seen_course_id, m.old_course_id) AS course_id,
     coalesce(m.name, m.last_known_name) AS last_known_name
 FROM merged AS m
+LEFT JOIN absent_reasons AS a
+    ON a.object_type = m.object_type AND a.object_id = m.object_id
 LEFT JOIN (SELECT DISTINCT object_type, object_id FROM carries_data) AS d
     ON d.object_type = m.object_type AND d.object_id = m.object_id

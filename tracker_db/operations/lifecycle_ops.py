@@ -28,40 +28,47 @@ _LIFECYCLE_TABLES = {
     "enrollment_status": "lifecycle_next_enrollment_status",
 }
 
-# What "delete permanently" removes, per object type: (table, id column): its teacher data
-# (layer 3), its history (layer 2) and its lifecycle rows. An object removed only by an
-# inactive enrollment still has layer-1 rows; they go too, because change detection trusts
-# layer 1 to match the latest history row. Canvas still lists such an object, so the next sync
-# brings it back as new, with a fresh history.
+# What "delete permanently" removes, per object type: (table, condition on the object's id),
+# in order: its teacher data (layer 3), its history (layer 2) and its lifecycle rows. An object
+# removed only by an inactive enrollment still has layer-1 rows; they go too, because change
+# detection trusts layer 1 to match the latest history row. Canvas still lists such an object,
+# so the next sync brings it back as new, with a fresh history. A course takes its
+# assignments' metadata and lifecycle rows with it.
+_COURSE_ASSIGNMENTS = (
+    "assignment_id IN (SELECT object_id FROM lifecycle.object_status "
+    "WHERE object_type = 'assignment' AND course_id = ?)"
+)
 _OWNED_ROWS: dict[str, list[tuple[str, str]]] = {
     "student": [
-        ("meta.student_notes", "student_id"),
-        ("meta.student_metadata", "student_id"),
-        ("history.grade_history", "student_id"),
-        ("history.assignment_scores", "student_id"),
-        ("lifecycle.enrollment_status", "student_id"),
-        ("canvas.students", "student_id"),
-        ("canvas.enrollments", "student_id"),
-        ("canvas.submissions", "student_id"),
+        ("meta.student_notes", "student_id = ?"),
+        ("meta.student_metadata", "student_id = ?"),
+        ("history.grade_history", "student_id = ?"),
+        ("history.assignment_scores", "student_id = ?"),
+        ("lifecycle.enrollment_status", "student_id = ?"),
+        ("canvas.students", "student_id = ?"),
+        ("canvas.enrollments", "student_id = ?"),
+        ("canvas.submissions", "student_id = ?"),
     ],
     "course": [
-        ("meta.course_metadata", "course_id"),
-        ("meta.curriculum_courses", "course_id"),
-        ("history.grade_history", "course_id"),
-        ("history.assignment_scores", "course_id"),
-        ("lifecycle.enrollment_status", "course_id"),
-        ("canvas.courses", "course_id"),
-        ("canvas.sections", "course_id"),
-        ("canvas.enrollments", "course_id"),
-        ("canvas.assignment_groups", "course_id"),
-        ("canvas.assignments", "course_id"),
-        ("canvas.submissions", "course_id"),
+        ("meta.course_metadata", "course_id = ?"),
+        ("meta.curriculum_courses", "course_id = ?"),
+        ("meta.assignment_metadata", _COURSE_ASSIGNMENTS),
+        ("history.grade_history", "course_id = ?"),
+        ("history.assignment_scores", "course_id = ?"),
+        ("lifecycle.enrollment_status", "course_id = ?"),
+        ("lifecycle.object_status", "object_type = 'assignment' AND course_id = ?"),
+        ("canvas.courses", "course_id = ?"),
+        ("canvas.sections", "course_id = ?"),
+        ("canvas.enrollments", "course_id = ?"),
+        ("canvas.assignment_groups", "course_id = ?"),
+        ("canvas.assignments", "course_id = ?"),
+        ("canvas.submissions", "course_id = ?"),
     ],
     "assignment": [
-        ("meta.assignment_metadata", "assignment_id"),
-        ("history.assignment_scores", "assignment_id"),
-        ("canvas.assignments", "assignment_id"),
-        ("canvas.submissions", "assignment_id"),
+        ("meta.assignment_metadata", "assignment_id = ?"),
+        ("history.assignment_scores", "assignment_id = ?"),
+        ("canvas.assignments", "assignment_id = ?"),
+        ("canvas.submissions", "assignment_id = ?"),
     ],
 }
 
@@ -73,6 +80,7 @@ def update_lifecycle(cur: duckdb.DuckDBPyConnection, sync_id: int, now: datetime
         ``{"removed": n, "reactivated": n}``: objects this sync removed or brought back.
     """
     params = {"sync_id": sync_id, "now": now}
+    changes = {"removed": 0, "reactivated": 0}
     for table, sql_name in _LIFECYCLE_TABLES.items():
         staging = f"next_{table}"
         # The next state reads the current one, so it is built aside, then swapped in.
@@ -81,15 +89,13 @@ def update_lifecycle(cur: duckdb.DuckDBPyConnection, sync_id: int, now: datetime
             f"SELECT * FROM lifecycle.{table} LIMIT 0"
         )
         cur.execute(f"INSERT INTO {staging} BY NAME {query(sql_name)}", params)
+        if table == "object_status":
+            removed, reactivated = cur.execute(query("lifecycle_transitions")).fetchone()
+            changes = {"removed": int(removed), "reactivated": int(reactivated)}
         cur.execute(f"DELETE FROM lifecycle.{table}")
         cur.execute(f"INSERT INTO lifecycle.{table} SELECT * FROM {staging}")
         cur.execute(f"DROP TABLE {staging}")
-    (removed, reactivated) = cur.execute(
-        "SELECT count(*) FILTER (WHERE removed_at = $now), "
-        "count(*) FILTER (WHERE reactivated_at = $now) FROM lifecycle.object_status",
-        {"now": now},
-    ).fetchone()
-    return {"removed": int(removed), "reactivated": int(reactivated)}
+    return changes
 
 
 def _check_type(object_type: str) -> str:
@@ -192,9 +198,9 @@ def plan_permanent_delete(
     with using(cur) as c:
         name = _require_removed(c, object_type, object_id)
         rows: dict[str, int] = {}
-        for table, column in _OWNED_ROWS[object_type]:
+        for table, condition in _OWNED_ROWS[object_type]:
             (n,) = c.execute(
-                f"SELECT count(*) FROM {table} WHERE {column} = ?", [object_id]
+                f"SELECT count(*) FROM {table} WHERE {condition}", [object_id]
             ).fetchone()
             if n:
                 rows[table] = int(n)
@@ -234,8 +240,8 @@ def delete_permanently(
                 f"what would be deleted changed since it was confirmed: {current.describe()} "
                 "Confirm again."
             )
-        for table, column in _OWNED_ROWS[object_type]:
-            c.execute(f"DELETE FROM {table} WHERE {column} = ?", [object_id])
+        for table, condition in _OWNED_ROWS[object_type]:
+            c.execute(f"DELETE FROM {table} WHERE {condition}", [object_id])
         c.execute(
             "DELETE FROM lifecycle.object_status WHERE object_type = ? AND object_id = ?",
             [object_type, object_id],

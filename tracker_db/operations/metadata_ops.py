@@ -44,17 +44,20 @@ _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # Validation helpers (public so page editors can check a whole table before saving)
 
 
+MAX_ID = 2**63 - 1  # Canvas ids are 64-bit integers
+
+
 def validate_id(value: object, what: str) -> int:
-    """Return ``value`` as a positive integer id, or raise naming ``what``."""
+    """Return ``value`` as a positive 64-bit integer id, or raise naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        elif isinstance(value, str) and value.strip().isdigit():
+        elif isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
             value = int(value.strip())
         else:
             raise DataValidationError(f"{what} must be a whole number, got {value!r}")
-    if value <= 0:
-        raise DataValidationError(f"{what} must be positive, got {value}")
+    if not 0 < value <= MAX_ID:
+        raise DataValidationError(f"{what} must be a positive 64-bit id, got {value}")
     return value
 
 
@@ -230,6 +233,8 @@ def _upsert(
 
     ``table``, ``key`` and the column names come from this module, never from callers.
     """
+    if not values:
+        return  # nothing to change
     (exists,) = c.execute(
         f"SELECT count(*) FROM meta.{table} WHERE {key} = ?", [key_value]
     ).fetchone()

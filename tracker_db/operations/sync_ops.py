@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -23,7 +24,13 @@ from tracker_db.canvas_client import (
     ProgressCallback,
     RetryPolicy,
 )
-from tracker_db.errors import CanvasAPIError, DataValidationError, SyncError
+from tracker_db.errors import (
+    CanvasAPIError,
+    DatabaseError,
+    DataValidationError,
+    SyncError,
+    TrackerError,
+)
 from tracker_db.operations import canvas_ops, historical_ops, lifecycle_ops
 from tracker_db.operations.metadata_ops import get_untracked_course_ids
 from tracker_db.session import transaction, using
@@ -44,9 +51,13 @@ class SyncResult:
         counts: Rows written to each layer-1 table.
         grade_history_rows: Rows appended to ``history.grade_history``.
         assignment_score_rows: Rows appended to ``history.assignment_scores``.
-        duration_seconds: Wall time of shaping plus writing.
+        duration_seconds: Wall time from the sync's start (its fetch included, when it
+            fetched from Canvas) to its commit.
         shape_seconds: Time spent validating and shaping.
         write_seconds: Time spent in the write transaction.
+        source: Where the data came from.
+        removed_objects: Courses, students and assignments this sync found gone (layer 0).
+        reactivated_objects: Those it found back again.
     """
 
     sync_id: int
@@ -58,6 +69,8 @@ class SyncResult:
     shape_seconds: float = 0.0
     write_seconds: float = 0.0
     source: str | None = field(default=None)
+    removed_objects: int = 0
+    reactivated_objects: int = 0
 
     @property
     def history_rows(self) -> int:
@@ -77,8 +90,10 @@ class SyncResult:
         return (
             f"sync {self.sync_id}: {c['courses']} courses, {c['students']} students, "
             f"{c['enrollments']} enrollments, {c['assignments']} assignments, "
-            f"{c['submissions']} submissions; {self.history_rows} history rows added "
-            f"in {self.duration_seconds:.1f} s"
+            f"{c['submissions']} submissions; {self.history_rows} history rows added"
+            + (f", {self.removed_objects} removed" if self.removed_objects else "")
+            + (f", {self.reactivated_objects} back" if self.reactivated_objects else "")
+            + f" in {self.duration_seconds:.1f} s"
         )
 
 
@@ -111,7 +126,7 @@ def record_failed_run(
                 "duration_seconds": (datetime.now(UTC) - started_at).total_seconds(),
                 "error": error,
             })
-    except duckdb.Error:
+    except (DatabaseError, duckdb.Error):
         # The database itself is failing; the caller still gets the original error.
         log.exception("could not record the failed sync run")
 
@@ -123,11 +138,12 @@ def write_sync(
     started_at: datetime,
     recorded_at: datetime | None = None,
     source: str | None = None,
-) -> tuple[int, dict[str, int], int, int]:
+) -> dict[str, Any]:
     """Write a shaped sync in one transaction: layers 1, 2 and 0, and the run record.
 
     Returns:
-        ``(sync_id, layer-1 counts, grade_history rows, assignment_scores rows)``.
+        ``SyncResult`` fields: sync_id, counts, grade_history_rows, assignment_score_rows,
+        removed_objects, reactivated_objects.
     """
     with transaction(cur):
         sync_id = _next_sync_id(cur)
@@ -138,7 +154,7 @@ def write_sync(
         )
         counts = canvas_ops.replace_layer1(cur, shaped)
         grade_rows = historical_ops.append_grade_history(cur, sync_id, stamp)
-        lifecycle_ops.update_lifecycle(cur, sync_id, stamp)
+        changes = lifecycle_ops.update_lifecycle(cur, sync_id, stamp)
         record_run(cur, {
             "sync_id": sync_id,
             "started_at": started_at,
@@ -150,13 +166,21 @@ def write_sync(
             "assignment_score_rows": score_rows,
             "duration_seconds": (datetime.now(UTC) - started_at).total_seconds(),
         })
-    return sync_id, counts, grade_rows, score_rows
+    return {
+        "sync_id": sync_id,
+        "counts": counts,
+        "grade_history_rows": grade_rows,
+        "assignment_score_rows": score_rows,
+        "removed_objects": changes["removed"],
+        "reactivated_objects": changes["reactivated"],
+    }
 
 
 def full_canvas_sync(
     canvas_api_data: Mapping[str, object],
     *,
     source: str | None = None,
+    started_at: datetime | None = None,
     recorded_at: datetime | None = None,
     cur: duckdb.DuckDBPyConnection | None = None,
 ) -> SyncResult:
@@ -168,6 +192,8 @@ def full_canvas_sync(
             API returns them; assignment groups carry the ``course_id`` they were fetched for.
             Each value may also be a frame from ``shaping.raw_frame``. Missing keys mean empty.
         source: Where the data came from (e.g. the Canvas base URL), kept on the run record.
+        started_at: When the sync started, if before this call (``sync_from_canvas`` passes
+            the start of its fetch, so the run's duration covers the whole sync).
         recorded_at: Time stamped on this sync's history rows (default: its start). The
             demo spreads its syncs over past weeks with it.
         cur: Cursor to use; default a session of the process-wide database.
@@ -180,7 +206,7 @@ def full_canvas_sync(
             was written except the failed run's record.
         SyncError: Writing failed; everything was rolled back (the cause is chained).
     """
-    started_at = datetime.now(UTC)
+    started_at = started_at or datetime.now(UTC)
     t0 = time.perf_counter()
     with using(cur) as c:
         try:
@@ -190,7 +216,7 @@ def full_canvas_sync(
             raise
         t1 = time.perf_counter()
         try:
-            sync_id, counts, grade_rows, score_rows = write_sync(
+            written = write_sync(
                 c, shaped, started_at=started_at, recorded_at=recorded_at, source=source
             )
         except Exception as e:
@@ -200,12 +226,9 @@ def full_canvas_sync(
             raise SyncError(f"sync failed and was rolled back; nothing changed: {e}") from e
     t2 = time.perf_counter()
     result = SyncResult(
-        sync_id=sync_id,
         started_at=started_at,
-        counts=counts,
-        grade_history_rows=grade_rows,
-        assignment_score_rows=score_rows,
-        duration_seconds=t2 - t0,
+        **written,
+        duration_seconds=(datetime.now(UTC) - started_at).total_seconds(),
         shape_seconds=t1 - t0,
         write_seconds=t2 - t1,
         source=source,
@@ -261,19 +284,27 @@ def sync_from_canvas(
     started_at = datetime.now(UTC)
     with using(cur) as c:
         client = CanvasClient(
-            base_url, token, max_in_flight=max_in_flight or DEFAULT_MAX_IN_FLIGHT,
+            base_url, token,
+            max_in_flight=DEFAULT_MAX_IN_FLIGHT if max_in_flight is None else max_in_flight,
             retry=retry, progress=progress,
         )
         source = client.base_url
         try:
             with client:
                 data = client.fetch_all(untracked_course_ids=get_untracked_course_ids(cur=c))
-        except CanvasAPIError as e:
+        except TrackerError as e:
             record_failed_run(c, started_at, source, str(e))
             raise
+        except Exception as e:
+            # Anything else from the HTTP stack (an invalid URL, too many redirects ...).
+            error = CanvasAPIError(f"fetching from Canvas failed: {type(e).__name__}: {e}")
+            record_failed_run(c, started_at, source, str(error))
+            raise error from e
         if progress is not None:
             progress("write", 0, 1, "validating and saving")
-        result = full_canvas_sync(data, source=source, recorded_at=recorded_at, cur=c)
+        result = full_canvas_sync(
+            data, source=source, started_at=started_at, recorded_at=recorded_at, cur=c
+        )
         if progress is not None:
             progress("write", 1, 1, result.summary())
         return result

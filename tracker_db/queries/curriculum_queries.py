@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import duckdb
 import polars as pl
 
+from tracker_db.errors import DataValidationError
 from tracker_db.session import using
 from tracker_db.sql_files import query
 
@@ -33,7 +34,14 @@ def get_curriculum_students(
         current_score, final_score, current_grade, final_grade, last_activity_at, tags (list),
         custom_group, student_active, student_archived.
     """
-    names = [curricula] if isinstance(curricula, str) else [str(c) for c in curricula]
+    if isinstance(curricula, str):
+        names = [curricula]
+    elif isinstance(curricula, Iterable):
+        names = [str(c) for c in curricula]
+    else:
+        raise DataValidationError(
+            f"curricula must be a curriculum id or name, or a list of them; got {curricula!r}"
+        )
     with using(cur) as c:
         return c.execute(
             query("curriculum_students"),
