@@ -279,3 +279,23 @@ def test_a_failed_write_leaves_layer0_untouched(fake, cur, monkeypatch):
     with pytest.raises(SyncError, match="disk full"):
         _sync(fake)
     assert snapshot(cur, ("lifecycle",)) == before
+
+
+def test_untracking_a_course_is_not_a_removal_to_review(fake, cur):
+    course_id, student_id = _one_course_student(fake)
+    _sync(fake)
+    metadata_ops.add_student_note(student_id, "keep me")
+    metadata_ops.upsert_course_metadata(course_id, tracking_enabled=False)
+    _sync(fake)
+    assert lifecycle_ops.list_removals().height == 0
+    student = _status(cur, "student", student_id)
+    assert (student["active"], student["removal_reason"], student["pending_review"]) == (
+        False, "course not tracked", False,
+    )
+    assignment_id = fake.dataset.assignments(course_id)[0]["id"]
+    assert _status(cur, "assignment", assignment_id)["removal_reason"] == "course not tracked"
+    # Tracking it again brings everything back.
+    metadata_ops.upsert_course_metadata(course_id, tracking_enabled=True)
+    result = _sync(fake)
+    assert _status(cur, "student", student_id)["active"] is True
+    assert result.reactivated_objects > 0 and "back" in result.summary()

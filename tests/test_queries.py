@@ -104,3 +104,19 @@ def test_queries_on_an_empty_database_return_empty_frames(fresh_db):
     assert get_curriculum_summary().height == 0
     assert get_student_progress_history(1).height == 0
     assert "current_score" in get_student_progress_history(1).columns
+
+
+def test_a_removed_students_last_grade_is_the_whole_latest_row(fresh_db):
+    meta.create_curriculum("Science", course_ids=[101])
+    full_canvas_sync(make_canvas_data())  # Bob: 55.0, F
+    ungraded = make_canvas_data()
+    ungraded["enrollments"][2]["grades"].update(current_score=None, current_grade=None)
+    full_canvas_sync(ungraded)  # Bob's grade cleared
+    gone = make_canvas_data()
+    gone["enrollments"] = [e for e in gone["enrollments"] if e["user_id"] != 5002]
+    gone["submissions"] = [s for s in gone["submissions"] if s["user_id"] != 5002]
+    full_canvas_sync(gone)
+    rows = get_curriculum_students(["science"], include_inactive=True)
+    bob = rows.filter(rows["student_id"] == 5002).row(0, named=True)
+    assert (bob["current_score"], bob["current_grade"]) == (None, None)
+    assert bob["final_score"] == 45.0 and bob["enrollment_state"] == "removed: absent"

@@ -4,10 +4,9 @@
 --   present and active  -> active; a removed object that is back is reactivated (its history
 --                          and teacher data were never deleted, so they reconnect by id)
 --   present, not active -> removed with Canvas's reason (enrollment inactive, course deleted)
---   absent              -> removed, reason 'absent'; or 'course not tracked' when the teacher
---                          switched its course off (an assignment of that course, a student
---                          whose every known course is switched off): not a real removal, so
---                          never flagged for review
+--   absent              -> removed, reason 'absent'
+-- Either way, 'course not tracked' instead when the teacher switched a course off (its
+-- assignments; students enrolled in it): not a real removal, so never flagged for review.
 -- An object removed by THIS sync is flagged for review when it carries teacher data or
 -- history; later syncs keep the flag and the teacher's decision (archived) as they are.
 WITH student_enrollments AS (
@@ -38,11 +37,12 @@ seen AS (
 untracked AS (
     SELECT course_id FROM meta.course_metadata WHERE NOT tracking_enabled
 ),
-only_untracked_students AS (
-    -- Students whose every known course is switched off.
-    SELECT student_id FROM lifecycle.enrollment_status
-    GROUP BY student_id
-    HAVING bool_and(course_id IN (SELECT course_id FROM untracked))
+untracked_students AS (
+    -- Students enrolled in a course now switched off: if they look inactive, it is because
+    -- that course is no longer fetched, not because they left.
+    SELECT DISTINCT student_id FROM lifecycle.enrollment_status
+    WHERE (active OR removal_reason = 'course not tracked')
+      AND course_id IN (SELECT course_id FROM untracked)
 ),
 merged AS (
     SELECT coalesce(s.object_type, o.object_type) AS object_type,
@@ -59,19 +59,20 @@ merged AS (
     FULL OUTER JOIN lifecycle.object_status AS o
         ON o.object_type = s.object_type AND o.object_id = s.object_id
 ),
-absent_reasons AS (
+inactive_reasons AS (
     SELECT m.object_type, m.object_id,
            CASE
-               WHEN m.object_type = 'assignment'
+               WHEN m.object_type = 'assignment' AND NOT m.present
                     AND m.old_course_id IN (SELECT course_id FROM untracked)
                    THEN 'course not tracked'
                WHEN m.object_type = 'student'
-                    AND m.object_id IN (SELECT student_id FROM only_untracked_students)
+                    AND m.object_id IN (SELECT student_id FROM untracked_students)
                    THEN 'course not tracked'
+               WHEN m.present THEN m.state_reason
                ELSE 'absent'
            END AS reason
     FROM merged AS m
-    WHERE NOT m.present
+    WHERE NOT m.now_active
 ),
 removed_now AS (
     SELECT object_type, object_id FROM merged WHERE was_active AND NOT now_active
@@ -104,11 +105,7 @@ SELECT
         WHEN m.was_active OR m.is_new THEN $now
         ELSE m.removed_at
     END AS removed_at,
-    CASE
-        WHEN m.now_active THEN NULL
-        WHEN m.present THEN m.state_reason
-        ELSE a.reason
-    END AS removal_reason,
+    a.reason AS removal_reason,
     CASE
         WHEN m.now_active OR a.reason = 'course not tracked' THEN false
         WHEN m.was_active THEN d.object_id IS NOT NULL
@@ -123,7 +120,7 @@ SELECT
     coalesce(m.seen_course_id, m.old_course_id) AS course_id,
     coalesce(m.name, m.last_known_name) AS last_known_name
 FROM merged AS m
-LEFT JOIN absent_reasons AS a
+LEFT JOIN inactive_reasons AS a
     ON a.object_type = m.object_type AND a.object_id = m.object_id
 LEFT JOIN (SELECT DISTINCT object_type, object_id FROM carries_data) AS d
     ON d.object_type = m.object_type AND d.object_id = m.object_id
