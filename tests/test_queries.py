@@ -2,9 +2,11 @@
 
 import statistics
 
+import polars as pl
 import pytest
 
 from tests.sample_data import HOSTILE_COURSE, make_canvas_data
+from tracker_db.operations import lifecycle_ops
 from tracker_db.operations import metadata_ops as meta
 from tracker_db.operations.sync_ops import full_canvas_sync
 from tracker_db.queries.curriculum_queries import get_curriculum_students
@@ -67,22 +69,39 @@ def test_student_progress_history_has_one_row_per_change(synced_db):
 
 
 def test_course_summary(synced_db):
+    # By default Carol (inactive) is left out; with the toggle she counts.
     summary = {r["course_id"]: r for r in get_course_summary().to_dicts()}
     bio = summary[101]
-    assert bio["students"] == 3 and bio["active_students"] == 2
+    assert bio["students"] == 2 and bio["active_students"] == 2
     assert bio["mean_current_score"] == pytest.approx((91.5 + 55.0) / 2)
     assert bio["median_current_score"] == pytest.approx(statistics.median([91.5, 55.0]))
     assert bio["missing_count"] == 1 and bio["late_count"] == 1
     assert summary[102]["missing_count"] == 0
-    assert bio["last_synced_at"] is not None
+    assert bio["last_synced_at"] is not None and bio["active"] is True
+    everyone = {r["course_id"]: r for r in get_course_summary(include_inactive=True).to_dicts()}
+    assert everyone[101]["students"] == 3 and everyone[101]["active_students"] == 2
+
+
+def test_archived_students_leave_the_default_summaries(synced_db):
+    data = make_canvas_data()
+    data["enrollments"] = [e for e in data["enrollments"] if e["user_id"] != 5002]
+    data["submissions"] = [s for s in data["submissions"] if s["user_id"] != 5002]
+    full_canvas_sync(data)
+    lifecycle_ops.archive_object("student", 5002)
+    assert get_course_summary().filter(pl.col("course_id") == 101)["students"].item() == 1
 
 
 def test_assignment_statistics(synced_db):
     stats = {r["assignment_id"]: r for r in get_assignment_statistics().to_dicts()}
-    lab = stats[501]  # Alice 9.5, Bob missing, Carol unsubmitted
-    assert lab["students"] == 3 and lab["submitted"] == 1 and lab["graded"] == 1
-    assert lab["submitted_share"] == pytest.approx(1 / 3)
+    lab = stats[501]  # Alice 9.5, Bob missing (Carol, inactive, is left out)
+    assert lab["students"] == 2 and lab["submitted"] == 1 and lab["graded"] == 1
+    assert lab["submitted_share"] == pytest.approx(1 / 2)
     assert lab["mean_score"] == 9.5 and lab["missing_count"] == 1
+    everyone = {
+        r["assignment_id"]: r for r in get_assignment_statistics(include_inactive=True).to_dicts()
+    }
+    assert everyone[501]["students"] == 3
+    assert everyone[501]["submitted_share"] == pytest.approx(1 / 3)
     essay = stats[503]  # Alice 22 (extra credit), Dan excused: left out
     assert essay["students"] == 1 and essay["max_score"] == 22.0
     only_101 = get_assignment_statistics(101)
@@ -91,11 +110,26 @@ def test_assignment_statistics(synced_db):
     assert quartiles["q1_score"] == 0.0 and quartiles["q3_score"] == 0.0
 
 
+def test_a_deleted_assignment_shows_only_with_the_toggle(synced_db):
+    data = make_canvas_data()
+    data["assignments"] = [a for a in data["assignments"] if a["id"] != 502]
+    data["submissions"] = [s for s in data["submissions"] if s["assignment_id"] != 502]
+    full_canvas_sync(data)
+    assert 502 not in get_assignment_statistics()["assignment_id"].to_list()
+    shown = get_assignment_statistics(101, include_inactive=True)
+    gone = shown.filter(pl.col("assignment_id") == 502).row(0, named=True)
+    assert gone["active"] is False and gone["name"] == "Lab 2 🧪"
+    assert gone["students"] == 2 and gone["late_count"] == 1  # from its recorded history
+
+
 def test_curriculum_summary(curricula):
     rows = {r["curriculum_id"]: r for r in get_curriculum_summary().to_dicts()}
-    assert rows["science"]["courses"] == 1 and rows["science"]["students"] == 3
+    assert rows["science"]["courses"] == 1 and rows["science"]["students"] == 2
     assert rows["science"]["missing_count"] == 1
     assert rows["humanities"]["mean_current_score"] == pytest.approx((104.0 + 70.25) / 2)
+    everyone = {r["curriculum_id"]: r for r in get_curriculum_summary(include_inactive=True)
+                .to_dicts()}
+    assert everyone["science"]["students"] == 3
 
 
 def test_queries_on_an_empty_database_return_empty_frames(fresh_db):

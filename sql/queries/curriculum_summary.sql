@@ -1,13 +1,24 @@
 -- Per-curriculum summary: courses, distinct students, mean and median current score over
--- (student, course) pairs, missing and late counts.
-WITH course_students AS (
-    SELECT * FROM canvas.course_students WHERE enrollment_state IS DISTINCT FROM 'deleted'
+-- (student, course) pairs, missing and late counts. Parameter: $include_inactive, as in
+-- course_summary.sql.
+WITH hidden_students AS (
+    SELECT object_id AS student_id FROM lifecycle.object_status
+    WHERE object_type = 'student' AND archived
+),
+course_students AS (
+    SELECT * FROM canvas.course_students
+    WHERE enrollment_state IS DISTINCT FROM 'deleted'
+      AND ($include_inactive
+           OR (enrollment_state IN ('active', 'invited')
+               AND student_id NOT IN (SELECT student_id FROM hidden_students)))
 ),
 work AS (
-    SELECT course_id,
-           count(*) FILTER (WHERE missing AND NOT coalesce(excused, false)) AS missing_count,
-           count(*) FILTER (WHERE late AND NOT coalesce(excused, false)) AS late_count
-    FROM canvas.submissions GROUP BY course_id
+    SELECT s.course_id,
+           count(*) FILTER (WHERE s.missing AND NOT coalesce(s.excused, false)) AS missing_count,
+           count(*) FILTER (WHERE s.late AND NOT coalesce(s.excused, false)) AS late_count
+    FROM canvas.submissions AS s
+    SEMI JOIN course_students AS e USING (course_id, student_id)
+    GROUP BY s.course_id
 ),
 per_curriculum_scores AS (
     SELECT cc.curriculum_id,
