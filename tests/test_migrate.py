@@ -123,3 +123,10 @@ def test_database_held_by_another_process_names_the_file(tmp_path):
         assert f"PID {holder.pid}" in str(caught.value)
     finally:
         holder.communicate("bye\n", timeout=10)
+
+
+def test_line_endings_do_not_count_as_an_edit():
+    unix = _migration(1, "one", "CREATE TABLE t (x INTEGER);\nSELECT 1;\n")
+    windows = _migration(1, "one", "CREATE TABLE t (x INTEGER);\r\nSELECT 1;\r\n")
+    assert unix.checksum == windows.checksum
+    assert unix.checksum != _migration(1, "one", "CREATE TABLE t (y INTEGER);\n").checksum

@@ -156,3 +156,12 @@ def test_json_pages_parse_like_python_rows():
 def test_bad_json_pages_are_told_apart(body, error, message):
     with pytest.raises(error, match=message):
         raw_frame_from_json("submissions", body)
+
+
+def test_odd_ids_are_quoted_in_messages():
+    data = make_canvas_data()
+    data["submissions"][0]["id"] = "\x1b[31mred"
+    with pytest.raises(DataValidationError) as caught:
+        shape_canvas_data(data)
+    assert "\x1b" not in str(caught.value)
+    assert "'\\x1b[31mred'" in str(caught.value)

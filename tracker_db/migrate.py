@@ -44,8 +44,9 @@ class Migration:
 
     @property
     def checksum(self) -> str:
-        """SHA-256 of the file's text."""
-        return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()
+        """SHA-256 of the file's text with line endings normalised (a Windows checkout must
+        not look like an edit)."""
+        return hashlib.sha256(self.sql.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 
 def discover_migrations(folder: Path | None = None) -> list[Migration]:

@@ -244,10 +244,19 @@ def _locate_shape_error(
             except (pl.exceptions.PolarsError, TypeError, ValueError):
                 expected = "an object" if isinstance(dtype, pl.Struct) else "a single value"
                 return DataValidationError(
-                    f"{resource} id={row.get('id')!r}: field {field!r} has "
+                    f"{resource} id={_id_text(row.get('id'))}: field {field!r} has "
                     f"{_preview(row.get(field))}, expected {expected}"
                 )
     return DataValidationError(f"{resource}: rows could not be read as Canvas JSON objects")
+
+
+def _id_text(value: object) -> str:
+    """An id from Canvas as text for a message: quoted when it is not a plain number, so odd
+    characters (terminal escapes included) cannot pass as part of the message."""
+    text = str(value)
+    return text if text.isascii() and text.replace(".", "", 1).lstrip("-").isdigit() else (
+        repr(text)
+    )
 
 
 def _preview(value: object) -> str:
@@ -351,7 +360,9 @@ def _first_problem(
     for column, path, kind, _ in problems:
         if row[column]:
             value = frame[f"raw:{column}"][index] if f"raw:{column}" in frame else None
-            where = f"{resource} id={raw_id}" if raw_id is not None else f"{resource}[{index}]"
+            where = f"{resource} id={_id_text(raw_id)}" if raw_id is not None else (
+                f"{resource}[{index}]"
+            )
             if value is None:
                 return DataValidationError(f"{where}: field {path!r} is missing")
             return DataValidationError(

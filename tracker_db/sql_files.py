@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from tracker_db.errors import ConfigError
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -17,7 +19,10 @@ def sql_dir() -> Path:
     for candidate in (_PACKAGE_DIR.parent / "sql", _PACKAGE_DIR / "sql"):
         if (candidate / "migrations").is_dir():
             return candidate
-    raise FileNotFoundError(f"no sql/migrations folder next to {_PACKAGE_DIR}")
+    raise ConfigError(
+        f"the SQL files are missing: no sql/migrations folder next to {_PACKAGE_DIR}; "
+        "reinstall Canvas Tracker"
+    )
 
 
 @cache
