@@ -125,3 +125,11 @@ def test_db_and_options_work_after_the_command(db_path, fake, monkeypatch, capsy
     assert main(["sync", "--db", db_path, "--base-url", fake.base_url,
                  "--max-in-flight", "0"]) == 1
     assert "max_in_flight must be 1 to 32" in capsys.readouterr().err
+
+
+def test_a_real_canvas_sync_refuses_a_demo_database(db_path, capsys, monkeypatch):
+    assert main(["--db", db_path, "demo", "--syncs", "1"]) == 0
+    monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
+    # Refused before any request: canvas.test is never contacted.
+    assert main(["--db", db_path, "sync", "--base-url", "https://canvas.test"]) == 1
+    assert "holds demo data" in capsys.readouterr().err

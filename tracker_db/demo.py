@@ -9,34 +9,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import duckdb
 
-from tracker_db.canvas_client import ProgressCallback, is_loopback
+from tracker_db.canvas_client import ProgressCallback
 from tracker_db.errors import ConfigError
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
-from tracker_db.operations.sync_ops import SyncResult, sync_from_canvas
-from tracker_db.session import using
+from tracker_db.operations.sync_ops import SyncResult, check_source_matches, sync_from_canvas
 
 DEMO_SYNCS = 4
 DEMO_SPACING = timedelta(days=7)
-
-
-def _refuse_real_data(cur: duckdb.DuckDBPyConnection) -> None:
-    """A full sync replaces layer 1: never let demo courses replace a teacher's real ones."""
-    sources = cur.execute(
-        "SELECT DISTINCT source FROM ops.sync_runs WHERE status = 'succeeded'"
-    ).fetchall()
-    real = sorted(
-        source for (source,) in sources
-        if source and not is_loopback(urlsplit(source).hostname or "")
-    )
-    if real:
-        raise ConfigError(
-            f"this database already holds data synced from {real[0]}; load the demo into a "
-            "separate file instead (TRACKER_DB_PATH=demo.duckdb, or canvas-tracker --db)"
-        )
 
 
 def load_demo_data(
@@ -59,8 +41,7 @@ def load_demo_data(
     """
     if not 1 <= syncs <= 20:
         raise ConfigError(f"demo syncs must be 1 to 20, got {syncs}")
-    with using(cur) as c:
-        _refuse_real_data(c)
+    check_source_matches("http://127.0.0.1", cur=cur)
     token = secrets.token_urlsafe(24)  # a throwaway token for the throwaway server
     now = datetime.now(UTC)
     results = []

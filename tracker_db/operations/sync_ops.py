@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 import polars as pl
@@ -23,9 +24,11 @@ from tracker_db.canvas_client import (
     CanvasClient,
     ProgressCallback,
     RetryPolicy,
+    is_loopback,
 )
 from tracker_db.errors import (
     CanvasAPIError,
+    ConfigError,
     DatabaseError,
     DataValidationError,
     SyncError,
@@ -250,6 +253,34 @@ def get_recent_runs(
         return c.execute(query("recent_sync_runs"), {"limit": max(1, int(limit))}).pl()
 
 
+def check_source_matches(source: str, *, cur: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Refuse to mix demo data (a Canvas on this machine) with a real Canvas in one file.
+
+    A full sync replaces layer 1, and the fake Canvas's small ids could collide with real
+    ones in history: each kind of data belongs in its own database file.
+
+    Raises:
+        ConfigError: The database already holds data of the other kind.
+    """
+    def is_local(url: str) -> bool:
+        return is_loopback(urlsplit(url).hostname or "")
+
+    with using(cur) as c:
+        sources = [row[0] for row in c.execute(query("sync_sources")).fetchall()]
+    other = sorted(s for s in sources if s and is_local(s) != is_local(source))
+    if not other:
+        return
+    if is_local(source):
+        raise ConfigError(
+            f"this database already holds data synced from {other[0]}; load the demo into a "
+            "separate file instead (TRACKER_DB_PATH=demo.duckdb, or canvas-tracker --db)"
+        )
+    raise ConfigError(
+        "this database holds demo data from the built-in fake Canvas; sync your Canvas into a "
+        "new file (TRACKER_DB_PATH=canvas_tracker.duckdb, or canvas-tracker --db)"
+    )
+
+
 def sync_from_canvas(
     base_url: str,
     token: str,
@@ -276,7 +307,8 @@ def sync_from_canvas(
         cur: Cursor to use; default a session of the process-wide database.
 
     Raises:
-        ConfigError: Bad base URL or token (nothing fetched, nothing recorded).
+        ConfigError: Bad base URL or token, or demo data and real data would mix (nothing
+            fetched, nothing recorded).
         CanvasAPIError: Canvas refused or failed.
         DataValidationError: Canvas sent data that does not validate.
         SyncError: Writing failed.
@@ -289,6 +321,7 @@ def sync_from_canvas(
             retry=retry, progress=progress,
         )
         source = client.base_url
+        check_source_matches(source, cur=c)
         try:
             with client:
                 data = client.fetch_all(untracked_course_ids=get_untracked_course_ids(cur=c))

@@ -1,0 +1,2 @@
+-- Where this database's successful syncs came from.
+SELECT DISTINCT source FROM ops.sync_runs WHERE status = 'succeeded'
