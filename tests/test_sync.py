@@ -4,7 +4,7 @@ import pytest
 
 from tests.db_snapshot import snapshot
 from tests.sample_data import HOSTILE_COURSE, HOSTILE_NAME, make_canvas_data
-from tracker_db.errors import DataValidationError, SyncError
+from tracker_db.errors import DataValidationError, SyncError, TrackerError
 from tracker_db.operations import (
     canvas_ops,
     historical_ops,
@@ -221,3 +221,20 @@ def test_history_deleted_for_a_present_student_starts_afresh(cur):
     # Canvas still lists her: she comes back as new, and her history is recorded again.
     assert result.assignment_score_rows == 1 and result.grade_history_rows == 1
     assert _count(cur, "lifecycle.object_status WHERE object_id = 5003") == 1
+
+
+def test_layer1_and_layer2_reads(synced_db):
+    assert canvas_ops.count_rows() == {
+        "courses": 2, "sections": 3, "students": 4, "enrollments": 6,
+        "assignment_groups": 2, "assignments": 3, "submissions": 7,
+    }
+    students = canvas_ops.read_table("students")
+    assert students["student_id"].to_list() == [5001, 5002, 5003, 5004]
+    with pytest.raises(TrackerError, match="unknown canvas table"):
+        canvas_ops.read_table("students; DROP TABLE canvas.courses")
+    assert historical_ops.count_history_rows() == {"grade_history": 5, "assignment_scores": 7}
+    alice = historical_ops.read_grade_history(student_id=5001)
+    assert alice["course_id"].to_list() == [101, 102]
+    assert historical_ops.read_grade_history(course_id=102).height == 2
+    statuses = lifecycle_ops.get_object_status("student")
+    assert statuses.filter(statuses["object_id"] == 5003)["active"].to_list() == [False]

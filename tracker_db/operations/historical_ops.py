@@ -80,9 +80,5 @@ def read_grade_history(
     """
     with using(cur) as c:
         return c.execute(
-            "SELECT * FROM history.grade_history "
-            "WHERE ($student_id IS NULL OR student_id = $student_id) "
-            "AND ($course_id IS NULL OR course_id = $course_id) "
-            "ORDER BY course_id, student_id, sync_id",
-            {"student_id": student_id, "course_id": course_id},
+            query("grade_history"), {"student_id": student_id, "course_id": course_id}
         ).pl()

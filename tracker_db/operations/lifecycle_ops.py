@@ -112,10 +112,7 @@ def get_object_status(
     """Return layer-0 rows (all, or of one type), ordered by type and id."""
     with using(cur) as c:
         return c.execute(
-            "SELECT * FROM lifecycle.object_status "
-            "WHERE $object_type IS NULL OR object_type = $object_type "
-            "ORDER BY object_type, object_id",
-            {"object_type": object_type and _check_type(object_type)},
+            query("object_status"), {"object_type": object_type and _check_type(object_type)}
         ).pl()
 
 

@@ -220,9 +220,7 @@ def get_student_notes(
     """Return a student's notes, newest first. Columns: note_id, student_id, body, created_at."""
     with using(cur) as c:
         return c.execute(
-            "SELECT note_id::VARCHAR AS note_id, student_id, body, created_at "
-            "FROM meta.student_notes WHERE student_id = ? ORDER BY created_at DESC, note_id",
-            [validate_id(student_id, "student id")],
+            query("student_notes"), {"student_id": validate_id(student_id, "student id")}
         ).pl()
 
 
@@ -286,9 +284,7 @@ def clear_student_group(student_id: int, *, cur: duckdb.DuckDBPyConnection | Non
 def get_student_metadata(*, cur: duckdb.DuckDBPyConnection | None = None) -> pl.DataFrame:
     """Return every student's tags and group. Columns: student_id, tags, custom_group."""
     with using(cur) as c:
-        return c.execute(
-            "SELECT student_id, tags, custom_group FROM meta.student_metadata ORDER BY student_id"
-        ).pl()
+        return c.execute(query("student_metadata")).pl()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -533,18 +529,13 @@ def get_course_metadata(*, cur: duckdb.DuckDBPyConnection | None = None) -> pl.D
     """Return stored course metadata. Columns: course_id, notes, tags, color, course_hours,
     tracking_enabled."""
     with using(cur) as c:
-        return c.execute(
-            "SELECT course_id, notes, tags, color, course_hours, tracking_enabled "
-            "FROM meta.course_metadata ORDER BY course_id"
-        ).pl()
+        return c.execute(query("course_metadata")).pl()
 
 
 def get_untracked_course_ids(*, cur: duckdb.DuckDBPyConnection | None = None) -> set[int]:
     """Return the ids of courses a teacher switched off (``tracking_enabled`` false)."""
     with using(cur) as c:
-        rows = c.execute(
-            "SELECT course_id FROM meta.course_metadata WHERE NOT tracking_enabled"
-        ).fetchall()
+        rows = c.execute(query("untracked_courses")).fetchall()
     return {course_id for (course_id,) in rows}
 
 
@@ -552,7 +543,4 @@ def get_assignment_metadata(*, cur: duckdb.DuckDBPyConnection | None = None) -> 
     """Return stored assignment metadata. Columns: assignment_id, notes, tags, difficulty,
     estimated_hours."""
     with using(cur) as c:
-        return c.execute(
-            "SELECT assignment_id, notes, tags, difficulty, estimated_hours "
-            "FROM meta.assignment_metadata ORDER BY assignment_id"
-        ).pl()
+        return c.execute(query("assignment_metadata")).pl()
