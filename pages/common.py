@@ -1,0 +1,283 @@
+"""Shared helpers for the dashboard: the one database, the data version, cached reads, and
+text that is safe to show.
+
+Not a page itself (``app.py`` lists the pages). Everything that touches data goes through
+``tracker_db``; this module only adds Streamlit's caching and rendering around it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from tracker_db.config import load_settings
+from tracker_db.errors import TrackerError
+from tracker_db.queries import dashboard_queries as dq
+from tracker_db.session import DatabaseManager, set_manager
+
+STUDENT_PAGE = "pages/student.py"
+SYNC_PAGE = "pages/sync.py"
+METADATA_PAGE = "pages/metadata.py"
+
+# ---------------------------------------------------------------------------------------------
+# The database: one connection per process, one cursor per script run
+
+
+def _close_manager(manager: DatabaseManager) -> None:
+    manager.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close_manager)
+def _open_database(db_path: str) -> DatabaseManager:
+    # Keyed by path, so a changed TRACKER_DB_PATH (tests) opens its own file.
+    return DatabaseManager(db_path)
+
+
+def database() -> DatabaseManager:
+    """Return the process's database (opening it on first use) and install it for tracker_db.
+
+    Raises:
+        TrackerError: The path is unusable, the file is held by another process, or its
+            schema cannot be brought up to date.
+    """
+    manager = _open_database(load_settings().db_path)
+    # tracker_db functions called without cur= (and the sync thread) use this manager.
+    set_manager(manager)
+    return manager
+
+
+class _EditCounter:
+    """Counts metadata edits in this process (all writes go through it: DuckDB allows one
+    writing process per file), so caches keyed on it refresh after every edit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def bump(self) -> int:
+        with self._lock:
+            self.value += 1
+            return self.value
+
+
+@st.cache_resource(show_spinner=False)
+def _edit_counter() -> _EditCounter:
+    return _EditCounter()
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """What cached reads are keyed on: a new successful sync or a teacher's edit changes it.
+
+    Attributes:
+        db_path: The database file (two files never share cache entries).
+        last_sync_id: The latest successful sync.
+        edits: Metadata edits made in this process so far.
+    """
+
+    db_path: str
+    last_sync_id: int | None
+    edits: int
+
+    @property
+    def key(self) -> str:
+        """A short text form, for widget keys that must reset when the data changes."""
+        return f"{self.last_sync_id or 0}-{self.edits}"
+
+    @property
+    def label(self) -> str:
+        """The version in words, for the sidebar."""
+        sync = f"sync {self.last_sync_id}" if self.last_sync_id else "no sync yet"
+        return f"{sync}, {self.edits} edit{'' if self.edits == 1 else 's'} since start"
+
+
+def refresh_state() -> tuple[dq.SyncState, DataVersion]:
+    """Read the sync state once per run and remember it (with the data version) for the page.
+
+    The state is one tiny query; reading it every run is what makes caches notice a sync that
+    committed in the background.
+    """
+    manager = database()
+    state = dq.get_sync_state()
+    version = DataVersion(manager.db_path, state.last_sync_id, _edit_counter().value)
+    st.session_state["_sync_state"] = state
+    st.session_state["_data_version"] = version
+    return state, version
+
+
+def _leave_pages_directory_mode() -> None:
+    """Rerun through ``app.py`` if Streamlit ran this page file on its own.
+
+    A folder named ``pages/`` makes Streamlit start in its older multipage mode: until some
+    run calls ``st.navigation`` it lists every file in the folder and runs page files
+    directly. A deep link as a process's first request (a bookmarked Student page) would
+    keep it there, with ``common`` in the menu and no sidebar. Switching the mode off and
+    rerunning lets ``app.py`` register the real navigation and then run the same page.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the older mode
+        return
+    if not getattr(PagesManager, "uses_pages_directory", False):
+        return
+    from streamlit import config
+
+    if config.get_option("global.appTest"):  # set by AppTest (st.get_option is not patched)
+        # AppTest restores the older mode before every run, and a rerun there would drop
+        # the widget events of the run; pages stand on their own instead.
+        return
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
+def start() -> dq.SyncState:
+    """Open the database and read the sync state for this run; every page starts here.
+
+    ``app.py`` does the same before the navigation runs a page; doing it here too keeps a
+    page working when Streamlit runs its file directly (see ``_leave_pages_directory_mode``).
+    On an unusable database the run stops with the reason on screen.
+    """
+    _leave_pages_directory_mode()
+    try:
+        return refresh_state()[0]
+    except TrackerError as e:
+        show_error(e, "The database cannot be opened: ")
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def version() -> DataVersion:
+    """Return the data version read at the start of this run."""
+    current = st.session_state.get("_data_version")
+    return current if current is not None else refresh_state()[1]
+
+
+def bump_data_version() -> None:
+    """Record a metadata edit, so every cached read refreshes on the next run."""
+    _edit_counter().bump()
+    st.session_state.pop("_data_version", None)
+    st.session_state.pop("_sync_state", None)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_call(name: str, data_version: DataVersion, args: tuple, kwargs: tuple) -> Any:
+    # data_version is part of the cache key only: a new version means a fresh read.
+    function: Callable[..., Any] = getattr(dq, name)
+    return function(*args, **dict(kwargs))
+
+
+def cached(name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``dashboard_queries.<name>(*args, **kwargs)`` through a cache keyed on the data
+    version (only names listed in ``dashboard_queries.__all__`` are allowed)."""
+    if name not in dq.__all__:
+        raise ValueError(f"{name!r} is not a dashboard query")
+    return _cached_call(name, version(), args, tuple(sorted(kwargs.items())))
+
+
+# ---------------------------------------------------------------------------------------------
+# Canvas settings: the token is read here and handed to the sync, nothing else
+
+
+def _secret(name: str) -> str | None:
+    try:
+        value = st.secrets.get(name)
+    except Exception:  # no secrets.toml at all: Streamlit raises rather than returning None
+        return None
+    return str(value) if value else None
+
+
+def canvas_settings() -> tuple[str | None, str | None]:
+    """Return ``(base_url, token)`` from the environment or ``.streamlit/secrets.toml``.
+
+    The environment wins. Callers may show the base URL and whether a token is set, never
+    the token itself.
+    """
+    base_url = os.environ.get("CANVAS_BASE_URL") or _secret("CANVAS_BASE_URL")
+    token = os.environ.get("CANVAS_TOKEN") or _secret("CANVAS_TOKEN")
+    return (base_url or None), (token or None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Safe text: Canvas names are untrusted and must never be interpreted as markup
+
+# Every ASCII punctuation character Markdown (or GitHub's autolinks: @ / :) may act on.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'@/%^;,?])")
+
+
+def md(text: object) -> str:
+    """Return ``text`` with every Markdown-special character escaped, for widgets that render
+    Markdown (titles, captions, alerts, labels): the text then shows literally."""
+    value = "" if text is None else " ".join(str(text).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+
+
+def show_error(error: BaseException, prefix: str = "") -> None:
+    """Show a tracker error in words (escaped: messages may quote Canvas names)."""
+    st.error(md(f"{prefix}{error}"), icon=":material/error:")
+
+
+def flash(message: str) -> None:
+    """Remember a success message to show after the next rerun."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    """Show (once) a message remembered with ``flash``."""
+    message = st.session_state.pop("_flash", None)
+    if message:
+        st.success(md(message), icon=":material/check_circle:")
+
+
+def require_data(state: dq.SyncState, what: str) -> bool:
+    """Before the first sync, say what to do next instead of an empty page.
+
+    Args:
+        state: The sync state of this run.
+        what: What the page would show, for the message ("the course overview" ...).
+
+    Returns:
+        Whether there is data to show.
+    """
+    if state.has_data:
+        return True
+    st.info(
+        f"No data yet, so there is no {what} to show. Open the **Sync** page and run a sync "
+        "with your Canvas, or load the demo data with one click.",
+        icon=":material/info:",
+    )
+    st.page_link(SYNC_PAGE, label="Go to the Sync page", icon=":material/sync:")
+    return False
+
+
+def selection_key(table: str) -> str:
+    """Return the widget key of a selectable table; it changes once a row opened a student,
+    so coming back to the page does not open them again."""
+    return f"{table}_{st.session_state.get(f'_generation_{table}', 0)}"
+
+
+def open_student(student_id: int, table: str | None = None) -> None:
+    """Open the Student page for one student (its URL carries the id).
+
+    Args:
+        student_id: Canvas user id.
+        table: The selectable table the choice came from (see ``selection_key``).
+    """
+    if table is not None:
+        counter = f"_generation_{table}"
+        st.session_state[counter] = st.session_state.get(counter, 0) + 1
+    st.switch_page(STUDENT_PAGE, query_params={"student_id": str(int(student_id))})
+
+
+def guarded(action: Callable[[], Any], prefix: str = "") -> Any:
+    """Run ``action``; show a tracker error in words instead of raising it."""
+    try:
+        return action()
+    except TrackerError as e:
+        show_error(e, prefix)
+        return None

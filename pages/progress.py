@@ -1,0 +1,81 @@
+"""Progress: how a course or a curriculum moves over time, and how scores spread."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from tracker_db import charts
+from tracker_db.queries import dashboard_queries as dq
+
+st.title("Progress")
+state = common.start()
+if not common.require_data(state, "progress"):
+    st.stop()
+
+options: dq.FilterOptions = common.cached("get_filter_options")
+if not options.courses:
+    st.info("The last sync found no courses.")
+    st.stop()
+
+controls = st.columns([2, 4, 2])
+view = controls[0].radio("View", ["Course", "Curriculum"], horizontal=True, key="p_view")
+include_inactive = controls[2].toggle(
+    "Include inactive students", key="p_inactive",
+    help="Also count students Canvas no longer has as active, and archived ones.",
+)
+
+course_ids: tuple[int, ...] = ()
+curriculum_id: str | None = None
+if view == "Curriculum":
+    if not options.curricula:
+        st.info("No curricula yet: group courses into a curriculum on the Metadata page.")
+        st.page_link(common.METADATA_PAGE, label="Go to the Metadata page",
+                     icon=":material/edit_note:")
+        st.stop()
+    curriculum_id = controls[1].selectbox(
+        "Curriculum", [c for c, _ in options.curricula], format_func=options.curriculum_name,
+        key="p_curriculum",
+    )
+    scope_name = options.curriculum_name(curriculum_id)
+    member_ids = common.cached("get_curriculum_courses", curriculum_id)
+    if not member_ids:
+        st.info("This curriculum has no courses yet: add some on the Metadata page.")
+        st.stop()
+else:
+    course_id = controls[1].selectbox(
+        "Course", [c for c, _ in options.courses], format_func=options.course_label,
+        key="p_course",
+    )
+    course_ids = (course_id,)
+    member_ids = [course_id]
+    scope_name = options.course_label(course_id)
+
+trend = common.cached("get_score_trend", course_ids, curriculum_id,
+                      include_inactive=include_inactive)
+st.plotly_chart(charts.score_trend_chart(trend, scope_name), key="score_trend")
+st.caption("Mean and median current score at every sync; the band holds the middle half of "
+           "the students.")
+
+if curriculum_id is not None:
+    spread = common.cached("get_course_distribution", (), curriculum_id,
+                           include_inactive=include_inactive)
+    st.plotly_chart(charts.course_distribution_chart(spread, scope_name), key="course_spread")
+    course_id = st.selectbox(
+        "Course for the assignment scores", member_ids, format_func=options.course_label,
+        key="p_assignment_course",
+    )
+
+scores = common.cached("get_assignment_distribution", course_id,
+                       include_inactive=include_inactive)
+st.plotly_chart(
+    charts.assignment_distribution_chart(scores, options.course_label(course_id)),
+    key="assignment_spread",
+)
+st.caption("Each point is one student's graded score on an assignment, as a percent of its "
+           "points; excused work is left out.")
+
+submitted = common.cached("get_submission_trend", course_ids, curriculum_id,
+                          include_inactive=include_inactive)
+st.plotly_chart(charts.submission_trend_chart(submitted, scope_name), key="submitted_trend")
+st.caption("Of the work due by each sync (not excused), the share that had been submitted.")

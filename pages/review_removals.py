@@ -1,0 +1,92 @@
+"""Review removals: objects Canvas stopped listing that still carry notes or history."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from tracker_db.errors import TrackerError
+from tracker_db.operations import lifecycle_ops
+
+ACTIONS = {
+    "Keep as inactive": "Stays reachable with 'include inactive'; the review flag is cleared.",
+    "Archive": "Hidden from every default view; all notes and history are kept.",
+    "Delete permanently": "Removes its notes, metadata and history for good.",
+}
+
+st.title("Review removals")
+state = common.start()
+common.show_flash()
+if not common.require_data(state, "list of removals"):
+    st.stop()
+st.caption(
+    "Canvas forgets dropped students, deleted assignments and removed courses; the tracker "
+    "keeps their notes and history. Decide here what happens to each one."
+)
+
+show_all = st.toggle("Show every inactive object, not only those waiting for a decision")
+try:
+    removals = lifecycle_ops.list_removals(pending_only=not show_all)
+except TrackerError as e:
+    common.show_error(e)
+    st.stop()
+
+if removals.is_empty():
+    st.info(
+        "Nothing to review: no student, course or assignment that carries notes or history "
+        "has left Canvas since the last review.",
+        icon=":material/task_alt:",
+    )
+    st.stop()
+
+st.dataframe(
+    removals.drop("pending_review", "course_id", "last_seen_sync"),
+    hide_index=True,
+    column_config={
+        "object_type": "Type",
+        "object_id": st.column_config.NumberColumn("Canvas id", format="%d"),
+        "name": "Name",
+        "removal_reason": "Why",
+        "removed_at": st.column_config.DatetimeColumn("Removed", format="YYYY-MM-DD HH:mm"),
+        "archived": "Archived",
+        "notes": "Notes",
+        "has_metadata": "Metadata",
+        "history_rows": "History rows",
+        "history_from": st.column_config.DatetimeColumn("History from", format="YYYY-MM-DD"),
+        "history_to": st.column_config.DatetimeColumn("History to", format="YYYY-MM-DD"),
+    },
+)
+
+labels = {
+    f"{kind}:{object_id}": f"{kind} {object_id}: {name or 'no name'} ({reason})"
+    for kind, object_id, name, reason in removals.select(
+        "object_type", "object_id", "name", "removal_reason"
+    ).iter_rows()
+}
+# Option labels are plain text (never Markdown or HTML), so Canvas names show as written.
+chosen = st.selectbox("Decide on", list(labels), format_func=labels.__getitem__)
+object_type, object_id = chosen.split(":")[0], int(chosen.split(":")[1])
+action = st.radio("Decision", list(ACTIONS), captions=list(ACTIONS.values()), horizontal=True)
+
+try:
+    if action == "Delete permanently":
+        plan = lifecycle_ops.plan_permanent_delete(object_type, object_id)
+        st.warning(common.md(plan.describe()), icon=":material/delete_forever:")
+        confirmed = st.checkbox(
+            f"I understand: delete {object_type} {object_id} and these rows permanently"
+        )
+        if st.button("Delete permanently", type="primary", disabled=not confirmed):
+            lifecycle_ops.delete_permanently(object_type, object_id, confirm=plan)
+            common.bump_data_version()
+            common.flash(f"Deleted {object_type} {object_id} and {plan.total_rows} row(s).")
+            st.rerun()
+    elif st.button(action, type="primary"):
+        if action == "Archive":
+            lifecycle_ops.archive_object(object_type, object_id)
+        else:
+            lifecycle_ops.keep_inactive(object_type, object_id)
+        common.bump_data_version()
+        common.flash(f"{action}: {object_type} {object_id}.")
+        st.rerun()
+except TrackerError as e:
+    common.show_error(e)

@@ -1,0 +1,171 @@
+"""Student: one student's scores over time against the class, their work, notes, tags and
+group. The student comes from the URL (``?student_id=5001``), so a link opens them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from tracker_db import charts
+from tracker_db.errors import DataValidationError, TrackerError
+from tracker_db.operations import editor_ops, metadata_ops
+from tracker_db.operations.metadata_ops import validate_id
+from tracker_db.queries import dashboard_queries as dq
+
+state = common.start()
+if not state.has_data:
+    st.title("Student")
+    common.require_data(state, "student")
+    st.stop()
+
+
+def _requested_id() -> int | None:
+    raw = st.query_params.get("student_id")
+    if raw is None:
+        return None
+    try:
+        return validate_id(raw, "student id")
+    except DataValidationError:
+        st.warning(f"{common.md(raw)} is not a student id.")
+        return None
+
+
+def _picker() -> None:
+    """Search for a student and open them (sets the URL, so the page can be bookmarked)."""
+    text = st.text_input("Find a student", placeholder="Part of a name, login or SIS id",
+                         key="student_search")
+    found = common.cached("search_students", text, 50)
+    if found.is_empty():
+        st.info("No student matches." if text else "No students yet.")
+        return
+    names = dict(zip(found["student_id"].to_list(), found["name"].to_list(), strict=True))
+    chosen = st.selectbox("Student", list(names), format_func=lambda s: f"{names[s]} ({s})",
+                          key="student_pick")
+    if st.button("Open", key="student_open", type="primary"):
+        st.query_params["student_id"] = str(chosen)
+        st.rerun()
+
+
+student_id = _requested_id()
+profile = common.cached("get_student_profile", student_id) if student_id else None
+if profile is None:
+    st.title("Student")
+    if student_id is not None:
+        st.warning(f"The tracker has no student with id {student_id}.")
+    else:
+        st.caption("Pick a student here, or select one on the Students page.")
+    _picker()
+    st.stop()
+
+name = profile["name"] or f"student {student_id}"
+st.title(common.md(name))
+details = [f"Canvas id {student_id}"]
+if profile["login_id"]:
+    details.append(f"login {profile['login_id']}")
+if profile["sis_user_id"]:
+    details.append(f"SIS id {profile['sis_user_id']}")
+st.caption(common.md(" · ".join(details)))
+if not profile["active"] or profile["archived"]:
+    reason = profile["removal_reason"] or "no longer active in Canvas"
+    st.warning(common.md(
+        f"Inactive: {reason}{' (archived)' if profile['archived'] else ''}. Their data is "
+        "kept; default views leave them out."
+    ))
+common.show_flash()
+
+courses = common.cached("get_student_courses", student_id)
+st.subheader("Courses now")
+if courses.is_empty():
+    st.text("No current enrollments.")
+else:
+    st.dataframe(
+        courses, hide_index=True,
+        column_order=["course_name", "section_name", "enrollment_state", "current_score",
+                      "current_grade", "missing", "late", "change_since_last_sync"],
+        column_config={
+            "course_name": st.column_config.TextColumn("Course", width="large"),
+            "section_name": "Section",
+            "enrollment_state": "Enrollment",
+            "current_score": st.column_config.NumberColumn("Current score", format="%.1f%%"),
+            "current_grade": "Grade",
+            "missing": st.column_config.NumberColumn("Missing"),
+            "late": st.column_config.NumberColumn("Late"),
+            "change_since_last_sync": st.column_config.NumberColumn(
+                "Change since last sync", format="%+.1f"),
+        },
+    )
+
+history = common.cached("get_student_score_history", student_id)
+st.plotly_chart(charts.student_score_chart(history, name), key="student_chart")
+
+st.subheader("Assignments")
+assignments = common.cached("get_student_assignments", student_id)
+if assignments.is_empty():
+    st.text("No assignments.")
+else:
+    st.dataframe(
+        assignments, hide_index=True,
+        column_order=["course_label", "assignment_name", "due_at", "score", "points_possible",
+                      "score_percent", "status", "submitted_at"],
+        column_config={
+            "course_label": "Course",
+            "assignment_name": st.column_config.TextColumn("Assignment", width="large"),
+            "due_at": st.column_config.DatetimeColumn("Due", format="YYYY-MM-DD HH:mm"),
+            "score": st.column_config.NumberColumn("Score"),
+            "points_possible": st.column_config.NumberColumn("Out of"),
+            "score_percent": st.column_config.NumberColumn("%", format="%.0f%%"),
+            "status": "Status",
+            "submitted_at": st.column_config.DatetimeColumn(
+                "Submitted", format="YYYY-MM-DD HH:mm"),
+        },
+    )
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Notes")
+    with st.form("add_note", clear_on_submit=True):
+        body = st.text_area("New note", max_chars=metadata_ops.MAX_NOTE_LENGTH)
+        added = st.form_submit_button("Add note", icon=":material/note_add:") and (
+            common.guarded(lambda: metadata_ops.add_student_note(student_id, body))
+        )
+    if added:
+        common.bump_data_version()
+        common.flash("Note added.")
+        st.rerun()
+    notes = common.cached("get_student_notes", student_id)
+    if notes.is_empty():
+        st.text("No notes yet.")
+    for note in notes.iter_rows(named=True):
+        with st.container(border=True):
+            st.caption(note["created_at"].strftime("%Y-%m-%d %H:%M UTC"))
+            st.text(note["body"])
+            if st.button("Delete", key=f"delete_note_{note['note_id']}", type="tertiary",
+                         icon=":material/delete:"):
+                try:
+                    metadata_ops.delete_student_note(note["note_id"])
+                except TrackerError as e:
+                    common.show_error(e)
+                else:
+                    common.bump_data_version()
+                    common.flash("Note deleted.")
+                    st.rerun()
+
+with right:
+    st.subheader("Tags and group")
+    options: dq.FilterOptions = common.cached("get_filter_options")
+    current_tags = list(profile["tags"] or [])
+    with st.form("tags_group"):
+        tags = st.multiselect(
+            "Tags", sorted(set(options.tags) | set(current_tags), key=str.lower),
+            default=current_tags, accept_new_options=True,
+            help="Type a new tag and press Enter to add it.",
+        )
+        group = st.text_input("Group", value=profile["custom_group"] or "")
+        if st.form_submit_button("Save tags and group", icon=":material/save:"):
+            saved = common.guarded(lambda: editor_ops.save_student_metadata(
+                [{"student_id": student_id, "name": name, "tags": tags, "custom_group": group}]
+            ))
+            if saved is not None:
+                common.bump_data_version()
+                common.flash("Tags and group saved.")
+                st.rerun()

@@ -1,0 +1,98 @@
+"""Students: filter, sort, download, and open one student."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from tracker_db.queries import dashboard_queries as dq
+
+st.title("Students")
+state = common.start()
+if not common.require_data(state, "student list"):
+    st.stop()
+
+options: dq.FilterOptions = common.cached("get_filter_options")
+section_labels = dict(options.sections_for(st.session_state.get("f_courses", [])))
+# Keep only sections that still belong to the chosen courses (the choices just changed).
+if "f_sections" in st.session_state:
+    st.session_state["f_sections"] = [
+        s for s in st.session_state["f_sections"] if s in section_labels
+    ]
+
+top = st.columns([2, 2, 2])
+curricula = top[0].multiselect(
+    "Curriculum", [c for c, _ in options.curricula], format_func=options.curriculum_name,
+    key="f_curricula", placeholder="All curricula",
+)
+course_ids = top[1].multiselect(
+    "Course", [c for c, _ in options.courses], format_func=options.course_label,
+    key="f_courses", placeholder="All courses",
+)
+section_ids = top[2].multiselect(
+    "Section", list(section_labels), format_func=lambda s: section_labels.get(s, str(s)),
+    key="f_sections", placeholder="All sections",
+)
+middle = st.columns([2, 2, 2])
+tags = middle[0].multiselect("Tag", options.tags, key="f_tags", placeholder="Any tag")
+groups = middle[1].multiselect("Group", options.groups, key="f_groups", placeholder="Any group")
+states = middle[2].multiselect(
+    "Enrollment state", options.states, key="f_states", placeholder="Any state"
+)
+bottom = st.columns([4, 2])
+search = bottom[0].text_input(
+    "Name search", key="f_search", placeholder="Part of a name, login or SIS id"
+)
+include_inactive = bottom[1].toggle(
+    "Include inactive students", key="f_inactive",
+    help="Also list students Canvas no longer has as active, and archived ones.",
+)
+
+filters = dq.StudentFilters(
+    curricula=tuple(curricula), course_ids=tuple(course_ids), section_ids=tuple(section_ids),
+    tags=tuple(tags), groups=tuple(groups), states=tuple(states), search=search,
+    include_inactive=include_inactive,
+)
+table: dq.StudentTable = common.cached("get_students_table", filters)
+
+if table.total == 0:
+    st.info("No student matches these filters.")
+    st.stop()
+if table.truncated:
+    st.caption(
+        f"Showing the first {table.rows.height:,} of {table.total:,} matching students by "
+        "name; narrow the filters or search to see others."
+    )
+else:
+    st.caption(f"{table.total:,} student{'' if table.total == 1 else 's'}. "
+               "Select a row to open the student; click a column header to sort.")
+
+event = st.dataframe(
+    table.rows,
+    key=common.selection_key("students_table"),
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="single-row",
+    column_config={
+        "student_id": st.column_config.NumberColumn("Canvas id", format="%d"),
+        "name": st.column_config.TextColumn("Name"),
+        "courses": st.column_config.TextColumn("Courses"),
+        "current_scores": st.column_config.TextColumn(
+            "Current scores", help="Current score (%) in each course, in the order listed"),
+        "mean_score": st.column_config.NumberColumn("Mean score", format="%.1f%%"),
+        "missing": st.column_config.NumberColumn("Missing"),
+        "late": st.column_config.NumberColumn("Late"),
+        "change_since_last_sync": st.column_config.NumberColumn(
+            "Change since last sync", format="%+.1f",
+            help="Mean change of the course scores since the previous sync, in points"),
+        "tags": st.column_config.TextColumn("Tags"),
+        "custom_group": st.column_config.TextColumn("Group"),
+    },
+)
+st.download_button(
+    "Download CSV", data=dq.students_csv(table.rows), file_name="students.csv",
+    mime="text/csv", icon=":material/download:",
+    help="Exactly the rows and columns shown above.",
+)
+if event.selection.rows:
+    common.open_student(table.rows["student_id"][event.selection.rows[0]], "students_table")

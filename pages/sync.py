@@ -1,0 +1,121 @@
+"""Sync: bring Canvas data in (or the demo data), watch it run, and see past runs.
+
+The sync runs in a background thread owned by the process, not by this page: leaving the
+page or closing the tab does not stop it, and clicking again (here or in another browser)
+does not start a second one.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from tracker_db.errors import TrackerError
+from tracker_db.operations.sync_ops import get_recent_runs
+from tracker_db.sync_runner import SyncStatus, get_sync_runner
+
+st.title("Sync")
+runner = get_sync_runner()
+state = common.start()
+base_url, token = common.canvas_settings()
+configured = bool(base_url and token)
+
+st.subheader("Canvas")
+if configured:
+    st.caption("Canvas address")
+    st.text(base_url)
+    st.caption("Access token: configured (never shown)")
+else:
+    st.info(
+        "Canvas is not configured yet. Set CANVAS\\_BASE\\_URL (your school's Canvas address) "
+        "and CANVAS\\_TOKEN (an access token from your Canvas profile) as environment "
+        "variables or in .streamlit/secrets.toml, then restart the dashboard. Or try the "
+        "dashboard with the demo data.",
+        icon=":material/info:",
+    )
+
+status = runner.status()
+buttons = st.columns(2)
+run_clicked = buttons[0].button(
+    "Run sync", type="primary", icon=":material/sync:", disabled=not configured,
+    help="Fetch everything from your Canvas and save it as a new sync.",
+)
+demo_clicked = buttons[1].button(
+    "Load demo data", icon=":material/science:", disabled=state.has_data,
+    help="Fill this empty database from the built-in fake Canvas (several syncs a week "
+         "apart) through the real sync." if not state.has_data else
+         "Demo data goes only into an empty database.",
+)
+if run_clicked or demo_clicked:
+    try:
+        started = runner.start("canvas", base_url, token) if run_clicked else runner.start("demo")
+    except TrackerError as e:
+        common.show_error(e)
+    else:
+        if not started:
+            st.info("A sync is already running; its progress is below.",
+                    icon=":material/hourglass_top:")
+    status = runner.status()
+
+
+def _show(status: SyncStatus) -> None:
+    if status.running:
+        label = "Loading demo data" if status.kind == "demo" else "Syncing with Canvas"
+        st.progress(status.fraction,
+                    text=common.md(f"{label}: {status.step}, {status.message}"))
+        st.caption(f"Running for {status.elapsed_seconds:.0f} s. You can leave this page; "
+                   "the sync goes on.")
+    elif status.phase == "succeeded":
+        st.success(common.md(f"Sync finished: {status.summary}"),
+                   icon=":material/check_circle:")
+    elif status.phase == "failed":
+        st.error(common.md(f"Sync failed: {status.error}"), icon=":material/error:")
+        st.caption("Nothing was changed: the data on every page is still that of the last "
+                   "successful sync.")
+
+
+@st.fragment(run_every=1.0 if status.running else None)
+def progress_panel() -> None:
+    """Poll the runner while a sync runs; rerun the whole app once it ends."""
+    current = runner.status()
+    _show(current)
+    if current.running:
+        st.session_state["_watching_run"] = current.run_number
+    elif st.session_state.get("_watching_run") == current.run_number:
+        # This page watched the run end: refresh everything (new data version, history).
+        st.session_state["_watching_run"] = None
+        st.rerun()
+
+
+progress_panel()
+
+st.subheader("Data on screen")
+if state.has_data:
+    synced = state.last_synced_at
+    st.text(f"From sync {state.last_sync_id}, finished "
+            f"{synced.strftime('%Y-%m-%d %H:%M UTC') if synced else 'at an unknown time'}.")
+else:
+    st.text("None yet.")
+
+st.subheader("History")
+runs = get_recent_runs(50)
+if runs.is_empty():
+    st.text("No sync has run yet.")
+else:
+    st.dataframe(
+        runs,
+        hide_index=True,
+        column_order=["sync_id", "status", "started_at", "duration_seconds", "courses",
+                      "students", "assignments", "submissions", "history_rows", "source",
+                      "error"],
+        column_config={
+            "sync_id": st.column_config.NumberColumn("Sync", format="%d"),
+            "status": "Status",
+            "started_at": st.column_config.DatetimeColumn("Started",
+                                                          format="YYYY-MM-DD HH:mm:ss"),
+            "duration_seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
+            "history_rows": st.column_config.NumberColumn("History rows added"),
+            "source": "Source",
+            "error": st.column_config.TextColumn("Error", width="large"),
+        },
+    )

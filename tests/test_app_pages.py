@@ -1,0 +1,582 @@
+"""Every dashboard page through Streamlit's AppTest, on an empty and on a demo database.
+
+The demo database is built once per module (the real sync from the built-in fake Canvas) and
+copied for each test, which points ``TRACKER_DB_PATH`` at its copy and resets Streamlit's
+caches, so each test gets its own database connection.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tracker_db.demo import load_demo_data
+from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
+from tracker_db.operations import metadata_ops
+from tracker_db.queries import dashboard_queries as dq
+from tracker_db.session import DatabaseManager, get_manager, set_manager
+from tracker_db.sync_runner import get_sync_runner
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/overview.py", "pages/students.py", "pages/student.py", "pages/progress.py",
+         "pages/metadata.py", "pages/sync.py"]
+TOKEN = "apptest-secret-token-789"
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
+    manager = DatabaseManager(path)
+    with manager.session() as cur:
+        load_demo_data(cur=cur)
+    manager.close()
+    return path
+
+
+def _reset_streamlit() -> None:
+    get_sync_runner().wait(60)
+    st.cache_data.clear()
+    st.cache_resource.clear()  # closes the cached database (on_release)
+    set_manager(None)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty database file for the app, with no Canvas configured."""
+    path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("TRACKER_DB_PATH", str(path))
+    monkeypatch.delenv("CANVAS_BASE_URL", raising=False)
+    monkeypatch.delenv("CANVAS_TOKEN", raising=False)
+    _reset_streamlit()
+    yield path
+    _reset_streamlit()
+
+
+@pytest.fixture
+def demo_db(db_path: Path, demo_template: Path) -> Path:
+    """The app's database file holds the demo data."""
+    shutil.copy(demo_template, db_path)
+    return db_path
+
+
+def _open(page: str | None = None, **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if page:
+        at.switch_page(page)
+        at.query_params.update(query)
+        at.run()
+    return at
+
+
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    """Everything the page says, as one string (Markdown escapes kept)."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info",
+                 "success", "warning", "error"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def _button(at: AppTest, label: str):
+    for button in at.button:
+        if button.label == label:
+            return button
+    raise AssertionError(f"no button {label!r} in {[b.label for b in at.button]}")
+
+
+def _read(path: Path, sql: str) -> list[tuple]:
+    """Read the app's file through the app's own connection: DuckDB lets one process open
+    a file, and the app installed its connection as the process-wide one."""
+    manager = get_manager()
+    assert manager.db_path == str(path)
+    with manager.session() as cur:
+        return cur.execute(sql).fetchall()
+
+
+def _sidebar(at: AppTest) -> list[str]:
+    return [str(getattr(e, "value", "")) for e in at._tree[1].children.values()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Empty database: every page says what to do next
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_every_page_on_an_empty_database_says_what_to_do(db_path, page):
+    at = _ok(_open(page))
+    assert not at.error
+    if page == "pages/sync.py":
+        assert "Canvas is not configured" in _texts(at)
+        assert not _button(at, "Load demo data").disabled
+        assert _button(at, "Run sync").disabled
+    else:
+        assert "No data yet" in _texts(at)
+        assert not at.dataframe
+        assert any(link.proto.page.endswith("sync.py") or "Sync" in link.label
+                   for link in at.get("page_link"))
+
+
+def test_the_sidebar_shows_database_sync_age_and_version(demo_db):
+    at = _ok(_open())
+    sidebar = _sidebar(at)
+    assert str(demo_db) in sidebar
+    assert any("ago" in str(text) or "just now" in str(text) for text in sidebar)
+    assert any("Data version: sync 4" in str(text) for text in sidebar)
+
+
+def test_an_unusable_database_is_explained(db_path, monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_DB_PATH", str(tmp_path / "missing-folder" / "x.duckdb"))
+    at = _ok(_open())
+    assert at.error and "does not exist" in at.error[0].value
+
+
+# ---------------------------------------------------------------------------------------------
+# Demo database: every page renders its data
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_every_page_renders_the_demo_data(demo_db, page):
+    at = _ok(_open(page))
+    assert not at.error
+    texts = _texts(at)
+    assert "No data yet" not in texts
+    if page in (None, "pages/overview.py"):
+        courses = at.dataframe[0].value
+        assert len(courses) == 5
+        assert "HIST 120: World History <script>alert(1)</script>" in courses["name"].tolist()
+    elif page == "pages/students.py":
+        assert len(at.dataframe[0].value) > 50
+    elif page == "pages/student.py":
+        assert at.text_input(key="student_search") is not None
+    elif page == "pages/progress.py":
+        assert len(at.get("plotly_chart")) == 3
+    elif page == "pages/metadata.py":
+        assert len(at.data_editor) == 4
+    elif page == "pages/sync.py":
+        history = at.dataframe[0].value
+        assert history["status"].tolist() == ["succeeded"] * 4
+        assert _button(at, "Load demo data").disabled
+
+
+def test_overview_explains_who_needs_attention(demo_db):
+    at = _ok(_open())
+    tables = {df.key: df.value for df in at.dataframe if df.key}
+    low = tables["attention_low_score_0"]
+    assert all(text.startswith("current score ") for text in low["explanation"])
+    missing = tables["attention_missing_work_0"]
+    assert all("missing submission" in text for text in missing["explanation"])
+    drops = tables["attention_score_drop_0"]
+    assert all(text.startswith("fell ") for text in drops["explanation"])
+    assert "Biggest drops since the previous sync" in _texts(at)
+
+
+def test_selecting_a_needs_attention_row_opens_that_student(demo_db):
+    at = _open()
+    student_id = at.dataframe(key="attention_low_score_0").value["student_id"].iloc[0]
+    at.session_state["attention_low_score_0"] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}}
+    _ok(at.run())
+    assert at.query_params == {"student_id": str(student_id)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Students: filters change what the table holds
+
+
+def _students(at: AppTest) -> pd.DataFrame:
+    return at.dataframe[0].value
+
+
+def test_students_filters_change_the_table(demo_db):
+    at = _open("pages/students.py")
+    everyone = _students(at)
+    assert "Canvas id" not in everyone.columns  # labels live in column_config
+    assert {"name", "courses", "current_scores", "missing", "late",
+            "change_since_last_sync"} <= set(everyone.columns)
+
+    at.multiselect(key="f_courses").set_value([104])
+    _ok(at.run())
+    hist = _students(at)
+    assert 0 < len(hist) < len(everyone)
+    assert set(hist["courses"]) == {"HIST 120"}
+
+    at.multiselect(key="f_courses").set_value([101])
+    _ok(at.run())
+    bio = _students(at)
+    assert set(bio["courses"]) == {"BIO 101"}
+    section_options = at.multiselect(key="f_sections").options
+    assert len(section_options) == 4  # BIO 101's sections only
+
+    at.multiselect(key="f_sections").set_value([at.multiselect(key="f_sections").options[0]])
+    _ok(at.run())
+    assert 0 < len(_students(at)) < len(bio)
+
+    at.multiselect(key="f_sections").set_value([])
+    at.multiselect(key="f_courses").set_value([])
+    at.text_input(key="f_search").input("baker")
+    _ok(at.run())
+    assert _students(at)["name"].tolist() == ["<b>bold</b> Baker"]
+
+    at.text_input(key="f_search").input("")
+    at.multiselect(key="f_states").set_value(["invited"])
+    _ok(at.run())
+    assert 0 < len(_students(at)) < len(everyone)
+
+    at.multiselect(key="f_states").set_value([])
+    at.toggle(key="f_inactive").set_value(True)
+    _ok(at.run())
+    assert len(_students(at)) > len(everyone)
+
+    at.text_input(key="f_search").input("nobody-is-called-this")
+    _ok(at.run())
+    assert "No student matches" in _texts(at)
+
+
+def test_students_curriculum_tag_and_group_filters(demo_db):
+    at = _open()  # opens the app's database
+    metadata_ops.create_curriculum("Year 9 Science", course_ids=[101, 103])
+    metadata_ops.set_student_tags(5006, ["watch"])
+    metadata_ops.set_student_group(5009, "Group A")
+    _reset_caches_only()
+    at.switch_page("pages/students.py")
+    _ok(at.run())
+    everyone = _students(at)
+    at.multiselect(key="f_curricula").set_value(["year-9-science"])
+    _ok(at.run())
+    in_curriculum = _students(at)
+    assert 0 < len(in_curriculum) < len(everyone)
+    assert all(set(c.split("; ")) <= {"BIO 101", "MAT 150"} for c in in_curriculum["courses"])
+
+    at.multiselect(key="f_curricula").set_value([])
+    at.multiselect(key="f_tags").set_value(["watch"])
+    _ok(at.run())
+    assert _students(at)["student_id"].tolist() == [5006]
+    at.multiselect(key="f_tags").set_value([])
+    at.multiselect(key="f_groups").set_value(["Group A"])
+    _ok(at.run())
+    assert _students(at)["student_id"].tolist() == [5009]
+
+
+def _reset_caches_only() -> None:
+    st.cache_data.clear()
+
+
+def test_students_csv_download_is_what_is_shown(demo_db):
+    at = _open("pages/students.py")
+    at.multiselect(key="f_courses").set_value([102])
+    _ok(at.run())
+    shown = _students(at)
+    buttons = at.get("download_button")
+    assert len(buttons) == 1 and buttons[0].proto.label == "Download CSV"
+    table = dq.get_students_table(dq.StudentFilters(course_ids=(102,)))
+    assert table.rows["student_id"].to_list() == shown["student_id"].tolist()
+    assert dq.students_csv(table.rows).decode("utf-8-sig").splitlines()[0].split(",") == list(
+        shown.columns)
+
+
+def test_selecting_a_student_opens_the_student_page(demo_db):
+    at = _open("pages/students.py")
+    shown = _students(at)
+    at.session_state["students_table_0"] = {
+        "selection": {"rows": [2], "columns": [], "cells": []}}
+    _ok(at.run())
+    student_id = int(shown["student_id"].iloc[2])
+    assert at.query_params == {"student_id": str(student_id)}
+    assert at.title[0].value  # the Student page, titled with the name
+
+
+# ---------------------------------------------------------------------------------------------
+# Student
+
+
+def test_student_page_from_a_url_shows_history_notes_and_tags(demo_db):
+    at = _ok(_open("pages/student.py", student_id="5005"))
+    # The hostile name is escaped Markdown: it shows as the literal characters.
+    assert at.title[0].value == "\\<script\\>alert\\(1\\)\\<\\/script\\>"
+    chart = at.get("plotly_chart")[0]
+    assert '"class median' in chart.proto.spec or "class median" in chart.proto.spec
+    assert "&lt;script&gt;" in chart.proto.spec and "<script>" not in chart.proto.spec
+    assignments = at.dataframe[1].value
+    assert {"missing", "late", "graded", "late, graded", "excused", "submitted",
+            "not submitted"} >= set(assignments["status"])
+
+    at.text_area[0].input("Called home <b>today</b>")
+    _button(at, "Add note").click()
+    _ok(at.run())
+    assert "Note added" in _texts(at)
+    assert "Called home <b>today</b>" in [t.value for t in at.text]
+    assert [n["body"] for n in metadata_ops.get_student_notes(5005).to_dicts()] == [
+        "Called home <b>today</b>"]
+
+    at.multiselect[0].set_value(["watch", "ell"])
+    at.text_input[0].input("Group B")
+    _button(at, "Save tags and group").click()
+    _ok(at.run())
+    assert "Tags and group saved" in _texts(at)
+    meta = metadata_ops.get_student_metadata().filter(
+        pl.col("student_id") == 5005).to_dicts()
+    assert meta == [{"student_id": 5005, "tags": ["watch", "ell"], "custom_group": "Group B"}]
+
+    _button(at, "Delete").click()
+    _ok(at.run())
+    assert metadata_ops.get_student_notes(5005).is_empty()
+
+
+def test_student_page_without_a_student_offers_a_search(demo_db):
+    at = _ok(_open("pages/student.py"))
+    at.text_input(key="student_search").input("bold")
+    _ok(at.run())
+    assert at.selectbox(key="student_pick").value == 5006
+    _button(at, "Open").click()
+    _ok(at.run())
+    assert at.query_params == {"student_id": "5006"}
+    assert at.title[0].value == "\\<b\\>bold\\<\\/b\\> Baker"
+
+    at = _ok(_open("pages/student.py", student_id="999999"))
+    assert "no student with id 999999" in _texts(at)
+    at = _ok(_open("pages/student.py", student_id="abc"))
+    assert "is not a student id" in _texts(at)
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress
+
+
+def test_progress_course_and_curriculum_views(demo_db):
+    at = _ok(_open("pages/progress.py"))
+    figures = at.get("plotly_chart")
+    assert len(figures) == 3
+    at.selectbox(key="p_course").set_value(104)
+    at.toggle(key="p_inactive").set_value(True)
+    _ok(at.run())
+    assert "HIST 120" in at.get("plotly_chart")[0].proto.spec
+    at.radio(key="p_view").set_value("Curriculum")
+    _ok(at.run())
+    assert "No curricula yet" in _texts(at)
+
+    metadata_ops.create_curriculum("Year 9", course_ids=[101, 102])
+    _reset_caches_only()
+    _ok(at.run())
+    assert len(at.get("plotly_chart")) == 4  # trend, per-course boxes, assignments, submitted
+    assert at.selectbox(key="p_assignment_course").options == [
+        "BIO 101: Introduction to Biology", "ENG 210: O'Brien's \"Modern\" Poetry <b>Honors</b> ✍️"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata: invalid edits refused with row and reason, nothing partial saved
+
+
+def _course_meta(path: Path) -> list[tuple]:
+    return _read(path, "SELECT course_id, color, notes, course_hours FROM meta.course_metadata "
+                       "ORDER BY course_id")
+
+
+def test_metadata_refuses_invalid_edits_and_saves_valid_ones(demo_db):
+    at = _ok(_open("pages/metadata.py"))
+    editor = at.data_editor[1]
+    courses = editor.value
+    at.session_state[editor.key] = {
+        "edited_rows": {0: {"notes": "valid note"}, 2: {"color": "red"}},
+        "added_rows": [], "deleted_rows": []}
+    _ok(at.run())
+    _button(at, "Save courses").click()
+    _ok(at.run())
+    assert at.error, "an invalid colour must be refused"
+    message = at.error[0].value
+    label = courses["course_code"].iloc[2]
+    assert "row 3" in message and label.replace(" ", " ") in message.replace("\\", "")
+    assert "colour must look like" in message.replace("\\", "")
+    assert _course_meta(demo_db) == [], "nothing partial is saved"
+
+    editor = at.data_editor[1]
+    at.session_state[editor.key] = {
+        "edited_rows": {0: {"notes": "valid note"}, 2: {"color": "#12ab34", "course_hours": 3}},
+        "added_rows": [], "deleted_rows": []}
+    _ok(at.run())
+    _button(at, "Save courses").click()
+    _ok(at.run())
+    assert not at.error
+    assert "Courses saved (2 rows changed)" in _texts(at).replace("\\", "")
+    ids = courses["course_id"].tolist()
+    assert _course_meta(demo_db) == sorted([
+        (ids[0], None, "valid note", None), (ids[2], "#12AB34", None, 3.0)])
+
+
+def test_metadata_curricula_editor_creates_and_deletes(demo_db):
+    at = _ok(_open("pages/metadata.py"))
+    editor = at.data_editor[0]
+    at.session_state[editor.key] = {
+        "edited_rows": {},
+        "added_rows": [{"name": "Year 9 Science", "color": "#112233",
+                        "courses": ["101", "103"]}],
+        "deleted_rows": []}
+    _ok(at.run())
+    _button(at, "Save curricula").click()
+    _ok(at.run())
+    assert not at.error, [e.value for e in at.error]
+    assert _read(demo_db, "SELECT curriculum_id, name, color FROM meta.curricula") == [
+        ("year-9-science", "Year 9 Science", "#112233")]
+    assert _read(demo_db, "SELECT course_id FROM meta.curriculum_courses ORDER BY 1") == [
+        (101,), (103,)]
+
+    editor = at.data_editor[0]
+    assert editor.value["name"].tolist() == ["Year 9 Science"]
+    at.session_state[editor.key] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [0]}
+    _ok(at.run())
+    _button(at, "Save curricula").click()
+    _ok(at.run())
+    assert _read(demo_db, "SELECT count(*) FROM meta.curricula") == [(0,)]
+
+
+def test_metadata_assignment_and_student_editors(demo_db):
+    at = _ok(_open("pages/metadata.py"))
+    editor = at.data_editor[2]
+    at.session_state[editor.key] = {"edited_rows": {0: {"difficulty": 9}},
+                                    "added_rows": [], "deleted_rows": []}
+    _ok(at.run())
+    _button(at, "Save assignments").click()
+    _ok(at.run())
+    assert "row 1" in at.error[0].value and "difficulty" in at.error[0].value
+    assert _read(demo_db, "SELECT count(*) FROM meta.assignment_metadata") == [(0,)]
+
+    editor = at.data_editor[3]
+    at.session_state[editor.key] = {"edited_rows": {0: {"custom_group": "Tutoring"}},
+                                    "added_rows": [], "deleted_rows": []}
+    _ok(at.run())
+    _button(at, "Save tags and groups").click()
+    _ok(at.run())
+    assert not at.error
+    assert _read(demo_db, "SELECT custom_group FROM meta.student_metadata") == [("Tutoring",)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sync
+
+
+@pytest.fixture
+def canvas(monkeypatch) -> Iterator[FakeCanvas]:
+    """A fake Canvas serving the demo data set, configured through the environment."""
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN) as fake:
+        monkeypatch.setenv("CANVAS_BASE_URL", fake.base_url)
+        monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
+        yield fake
+
+
+def _scores(path: Path) -> list[tuple]:
+    return _read(path, "SELECT course_id, student_id, current_score FROM canvas.enrollments "
+                       "ORDER BY ALL")
+
+
+def test_run_sync_against_canvas_updates_the_data(demo_db, canvas):
+    at = _ok(_open("pages/sync.py"))
+    texts = _texts(at)
+    assert canvas.base_url in texts and TOKEN not in texts
+    assert "configured (never shown)" in texts
+    before = _scores(demo_db)
+    changed = canvas.dataset.change_scores(0.5, seed=42)
+    assert changed > 0
+
+    _button(at, "Run sync").click()
+    _ok(at.run())
+    assert at.get("progress") or at.success, "the run shows progress or its outcome"
+    status = get_sync_runner().wait(60)
+    assert status.phase == "succeeded", status.error
+    _ok(at.run())
+    assert "Sync finished" in _texts(at) and "sync 5" in _texts(at)
+    assert at.dataframe[0].value["sync_id"].tolist()[0] == 5
+    after = _scores(demo_db)
+    assert after != before
+
+    # The caches follow the new sync: the overview shows the new scores.
+    at.switch_page("pages/overview.py")
+    _ok(at.run())
+    overview = at.dataframe[0].value
+    fresh = dq.get_course_overview().to_pandas()
+    pd.testing.assert_series_equal(overview["mean_score"], fresh["mean_score"])
+    assert TOKEN not in _texts(at)
+    home = _ok(_open())
+    assert any("Data version: sync 5" in text for text in _sidebar(home))
+    assert all(TOKEN not in text for text in _sidebar(home))
+
+
+def test_a_failing_sync_shows_an_error_and_leaves_the_data(demo_db, canvas):
+    at = _ok(_open("pages/students.py"))
+    students_before = _students(at)
+    scores_before = _scores(demo_db)
+    canvas.dataset.change_scores(0.5, seed=43)
+    canvas.inject_fault("/courses/102/", status=404, times=100)
+
+    at.switch_page("pages/sync.py")
+    _ok(at.run())
+    _button(at, "Run sync").click()
+    _ok(at.run())
+    status = get_sync_runner().wait(60)
+    assert status.phase == "failed"
+    _ok(at.run())
+    assert at.error and "Sync failed" in at.error[0].value
+    assert "course 102" in at.error[0].value
+    assert "Nothing was changed" in _texts(at)
+    history = at.dataframe[0].value
+    assert history["status"].tolist()[0] == "failed"
+    assert _scores(demo_db) == scores_before
+
+    at.switch_page("pages/students.py")
+    _ok(at.run())
+    pd.testing.assert_frame_equal(_students(at), students_before)
+
+
+def test_a_second_click_does_not_start_a_second_sync(demo_db, monkeypatch):
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN, latency=0.05) as slow:
+        monkeypatch.setenv("CANVAS_BASE_URL", slow.base_url)
+        monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
+        first = _ok(_open("pages/sync.py"))
+        other = _ok(_open("pages/sync.py"))  # another teacher's session
+        _button(first, "Run sync").click()
+        _ok(first.run())
+        assert get_sync_runner().status().running
+        _button(other, "Run sync").click()
+        _ok(other.run())
+        assert "already running" in _texts(other)
+        status = get_sync_runner().wait(60)
+        assert status.phase == "succeeded" and status.run_number >= 1
+    assert _read(demo_db, "SELECT count(*) FROM ops.sync_runs WHERE sync_id > 4") == [(1,)]
+
+
+def test_load_demo_data_fills_an_empty_database(db_path):
+    at = _ok(_open("pages/sync.py"))
+    _button(at, "Load demo data").click()
+    _ok(at.run())
+    status = get_sync_runner().wait(120)
+    assert status.phase == "succeeded", status.error
+    _ok(at.run())
+    assert "demo data loaded with 4 syncs" in _texts(at)
+    assert _button(at, "Load demo data").disabled
+    at.switch_page("pages/overview.py")
+    _ok(at.run())
+    assert len(at.dataframe[0].value) == 5
+
+
+def test_canvas_settings_can_come_from_secrets(db_path):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["CANVAS_BASE_URL"] = "https://canvas.example.edu"
+    at.secrets["CANVAS_TOKEN"] = TOKEN
+    at.run()
+    at.switch_page("pages/sync.py")
+    _ok(at.run())
+    texts = _texts(at)
+    assert "https://canvas.example.edu" in texts and TOKEN not in texts
+    assert not _button(at, "Run sync").disabled
