@@ -50,3 +50,18 @@ def test_migrations_are_numbered_without_gaps():
     names = sorted(p.name for p in (ROOT / "sql" / "migrations").glob("*.sql"))
     versions = [int(n[:4]) for n in names]
     assert versions == list(range(1, len(versions) + 1))
+
+
+def test_pages_are_thin_no_sql_no_data_shaping():
+    # Pages read widgets, call tracker_db and render: the database driver, dataframe
+    # libraries and SQL belong in tracker_db and sql/.
+    sql = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b\s.*\b(FROM|INTO|SET)\b")
+    problems = []
+    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+        imported = _imports(path)
+        problems += [f"{path.name} imports {m}" for m in ("duckdb", "polars", "pandas")
+                     if m in imported]
+        text = path.read_text(encoding="utf-8")
+        problems += [f"{path.name}: SQL {m.group(0)[:40]!r}" for m in sql.finditer(text)]
+        problems += [f"{path.name}: HTML allowed" for _ in re.finditer(r"unsafe_allow_html", text)]
+    assert problems == []
