@@ -9,6 +9,7 @@ note, edits a metadata cell and runs a sync. Names containing HTML must show as 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,15 @@ def _wait_idle(page) -> None:
     """Wait until the app has finished its current run."""
     page.wait_for_timeout(300)
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=60_000)
+
+
+def _wait_for(condition, what: str, timeout: float = 30.0) -> None:
+    """Poll ``condition`` until it holds (the app reruns on its own after some events)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.25)
 
 
 def _goto(page, url: str) -> None:
@@ -162,9 +172,9 @@ def _session(page, url: str, canvas: FakeCanvas) -> None:
     _goto(page, f"{url}/sync")
     page.get_by_role("button", name="Run sync").click()
     page.get_by_text(re.compile(r"Sync finished: sync 5:")).wait_for(timeout=120_000)
-    _wait_idle(page)
+    # The panel says so first; the whole page then reruns with the new history.
     history = page.get_by_test_id("stDataFrame").first
-    assert _column(page, history, 0)[:2] == ["5", "4"]
+    _wait_for(lambda: _column(page, history, 0)[:2] == ["5", "4"], "sync 5 in the history")
     assert _column(page, history, 1)[0] == "succeeded"
     sidebar = page.get_by_test_id("stSidebar").inner_text()
     assert "Data version: sync 5" in sidebar
