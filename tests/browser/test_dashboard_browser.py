@@ -163,7 +163,11 @@ def _session(page, url: str, canvas: FakeCanvas) -> None:
     page.get_by_role("button", name="Save courses").click()
     page.get_by_text("Courses saved (1 row changed).").wait_for()
     _wait_idle(page)
-    assert page.get_by_role("tab", name="Courses").get_attribute("aria-selected") == "true"
+    # The save reruns the page; the Courses tab must come back selected.
+    _wait_for(
+        lambda: page.get_by_role("tab", name="Courses").get_attribute("aria-selected") == "true",
+        "the Courses tab to stay selected after the save",
+    )
     editor = page.get_by_test_id("stDataFrame").filter(visible=True).first
     assert "#336699" in _column(page, editor, 3)
 
