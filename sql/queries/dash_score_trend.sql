@@ -14,14 +14,7 @@ scope AS (
     SELECT course_id FROM meta.curriculum_courses WHERE curriculum_id = $curriculum_id
 ),
 syncs AS (
-    SELECT r.sync_id, coalesce(g.recorded_at, r.started_at) AS recorded_at
-    FROM ops.sync_runs AS r
-    LEFT JOIN (
-        SELECT sync_id, min(recorded_at) AS recorded_at
-        FROM history.grade_history
-        GROUP BY sync_id
-    ) AS g USING (sync_id)
-    WHERE r.status = 'succeeded'
+    SELECT sync_id, recorded_at FROM history.sync_times
 ),
 rows_ AS (
     SELECT h.sync_id, h.current_score, h.enrollment_state,

@@ -4,14 +4,7 @@
 -- A history row holds from its sync until the next row of its key, so the value of a key at
 -- sync N is its latest row with sync_id <= N.
 WITH syncs AS (
-    SELECT r.sync_id, coalesce(g.recorded_at, r.started_at) AS recorded_at
-    FROM ops.sync_runs AS r
-    LEFT JOIN (
-        SELECT sync_id, min(recorded_at) AS recorded_at
-        FROM history.grade_history
-        GROUP BY sync_id
-    ) AS g USING (sync_id)
-    WHERE r.status = 'succeeded'
+    SELECT sync_id, recorded_at FROM history.sync_times
 ),
 my_courses AS (
     SELECT DISTINCT course_id
