@@ -3,14 +3,14 @@
 -- Parameters: $course_id, $include_inactive.
 WITH hidden_students AS (
     SELECT object_id AS student_id
-    FROM lifecycle.object_status
+    FROM lifecycle.hidden_objects
     WHERE NOT $include_inactive
-      AND object_type = 'student' AND (NOT active OR archived)
+      AND object_type = 'student'
 ),
 hidden_assignments AS (
     SELECT object_id AS assignment_id
-    FROM lifecycle.object_status
-    WHERE object_type = 'assignment' AND (NOT active OR archived)
+    FROM lifecycle.hidden_objects
+    WHERE object_type = 'assignment'
 )
 SELECT s.assignment_id, a.name AS assignment_name, a.position, a.due_at, a.points_possible,
        s.student_id, st.name AS student_name, s.score,

@@ -2,8 +2,8 @@
 -- notes, tags, difficulty and estimated hours. Parameter: $course_id.
 WITH hidden_assignments AS (
     SELECT object_id AS assignment_id
-    FROM lifecycle.object_status
-    WHERE object_type = 'assignment' AND (NOT active OR archived)
+    FROM lifecycle.hidden_objects
+    WHERE object_type = 'assignment'
 )
 SELECT a.assignment_id, a.name, a.due_at, a.points_possible, m.notes,
        coalesce(m.tags, []) AS tags, m.difficulty, m.estimated_hours

@@ -3,9 +3,9 @@
 -- $curriculum_id (NULL for none), $include_inactive.
 WITH hidden_students AS (
     SELECT object_id AS student_id
-    FROM lifecycle.object_status
+    FROM lifecycle.hidden_objects
     WHERE NOT $include_inactive
-      AND object_type = 'student' AND (NOT active OR archived)
+      AND object_type = 'student'
 ),
 scope AS (
     SELECT unnest($course_ids::BIGINT[]) AS course_id

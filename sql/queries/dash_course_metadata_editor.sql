@@ -3,8 +3,8 @@
 -- hours and tracking flag.
 WITH hidden_courses AS (
     SELECT object_id AS course_id
-    FROM lifecycle.object_status
-    WHERE object_type = 'course' AND (NOT active OR archived)
+    FROM lifecycle.hidden_objects
+    WHERE object_type = 'course'
 )
 SELECT c.course_id, c.name, c.course_code, m.notes, coalesce(m.tags, []) AS tags, m.color,
        m.course_hours, coalesce(m.tracking_enabled, true) AS tracked

@@ -7,16 +7,16 @@
 -- Missing and late flags are rare, so each is scanned on its own: DuckDB then reads the
 -- other columns only around flagged rows.
 WITH hidden_students AS (
-    SELECT object_id AS student_id FROM lifecycle.object_status
-    WHERE object_type = 'student' AND (NOT active OR archived)
+    SELECT object_id AS student_id FROM lifecycle.hidden_objects
+    WHERE object_type = 'student'
 ),
 hidden_courses AS (
-    SELECT object_id AS course_id FROM lifecycle.object_status
-    WHERE object_type = 'course' AND (NOT active OR archived)
+    SELECT object_id AS course_id FROM lifecycle.hidden_objects
+    WHERE object_type = 'course'
 ),
 hidden_assignments AS (
-    SELECT object_id AS assignment_id FROM lifecycle.object_status
-    WHERE object_type = 'assignment' AND (NOT active OR archived)
+    SELECT object_id AS assignment_id FROM lifecycle.hidden_objects
+    WHERE object_type = 'assignment'
 ),
 course_students AS (
     SELECT e.course_id, e.student_id, max(e.current_score) AS current_score

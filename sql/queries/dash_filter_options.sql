@@ -7,8 +7,8 @@
 --   state       value = label = an enrollment state present in layer 1 (not 'deleted')
 WITH hidden_courses AS (
     SELECT object_id AS course_id
-    FROM lifecycle.object_status
-    WHERE object_type = 'course' AND (NOT active OR archived)
+    FROM lifecycle.hidden_objects
+    WHERE object_type = 'course'
 ),
 courses AS (
     SELECT c.course_id, c.name, c.course_code

@@ -8,16 +8,16 @@
 -- its key has a row with sync_id = $last_sync_id, and its value before is the latest row
 -- with a smaller sync_id (successful syncs are the only ones that write history).
 WITH hidden_students AS (
-    SELECT object_id AS student_id FROM lifecycle.object_status
-    WHERE object_type = 'student' AND (NOT active OR archived)
+    SELECT object_id AS student_id FROM lifecycle.hidden_objects
+    WHERE object_type = 'student'
 ),
 hidden_courses AS (
-    SELECT object_id AS course_id FROM lifecycle.object_status
-    WHERE object_type = 'course' AND (NOT active OR archived)
+    SELECT object_id AS course_id FROM lifecycle.hidden_objects
+    WHERE object_type = 'course'
 ),
 hidden_assignments AS (
-    SELECT object_id AS assignment_id FROM lifecycle.object_status
-    WHERE object_type = 'assignment' AND (NOT active OR archived)
+    SELECT object_id AS assignment_id FROM lifecycle.hidden_objects
+    WHERE object_type = 'assignment'
 ),
 lowest AS (
     SELECT DISTINCT course_id, student_id, current_score

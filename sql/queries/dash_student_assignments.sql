@@ -2,8 +2,8 @@
 -- status in words. Parameter: $student_id.
 WITH hidden_assignments AS (
     SELECT object_id AS assignment_id
-    FROM lifecycle.object_status
-    WHERE object_type = 'assignment' AND (NOT active OR archived)
+    FROM lifecycle.hidden_objects
+    WHERE object_type = 'assignment'
 )
 SELECT s.course_id,
        coalesce(c.course_code, c.name, 'course ' || s.course_id) AS course_label,

@@ -3,8 +3,8 @@
 -- sync. Parameters: $student_id, $last_sync_id, $previous_sync_id (NULL when missing).
 WITH hidden_assignments AS (
     SELECT object_id AS assignment_id
-    FROM lifecycle.object_status
-    WHERE object_type = 'assignment' AND (NOT active OR archived)
+    FROM lifecycle.hidden_objects
+    WHERE object_type = 'assignment'
 ),
 mine AS (
     SELECT e.course_id, e.section_id, e.enrollment_state, e.current_score, e.current_grade,

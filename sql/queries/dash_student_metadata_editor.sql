@@ -4,9 +4,9 @@
 -- $include_inactive.
 WITH hidden_students AS (
     SELECT object_id AS student_id
-    FROM lifecycle.object_status
+    FROM lifecycle.hidden_objects
     WHERE NOT $include_inactive
-      AND object_type = 'student' AND (NOT active OR archived)
+      AND object_type = 'student'
 ),
 in_course AS (
     SELECT DISTINCT student_id

@@ -12,19 +12,19 @@
 -- only, so the cost follows the page, not the program.
 WITH hidden_students AS (
     SELECT object_id AS student_id
-    FROM lifecycle.object_status
+    FROM lifecycle.hidden_objects
     WHERE NOT $include_inactive
-      AND object_type = 'student' AND (NOT active OR archived)
+      AND object_type = 'student'
 ),
 hidden_courses AS (
     SELECT object_id AS course_id
-    FROM lifecycle.object_status
-    WHERE object_type = 'course' AND (NOT active OR archived)
+    FROM lifecycle.hidden_objects
+    WHERE object_type = 'course'
 ),
 hidden_assignments AS (
     SELECT object_id AS assignment_id
-    FROM lifecycle.object_status
-    WHERE object_type = 'assignment' AND (NOT active OR archived)
+    FROM lifecycle.hidden_objects
+    WHERE object_type = 'assignment'
 ),
 chosen_courses AS (
     SELECT course_id

@@ -7,14 +7,14 @@
 -- applied per assignment, after summing.
 WITH hidden_students AS (
     SELECT object_id AS student_id
-    FROM lifecycle.object_status
+    FROM lifecycle.hidden_objects
     WHERE NOT $include_inactive
-      AND object_type = 'student' AND (NOT active OR archived)
+      AND object_type = 'student'
 ),
 hidden_assignments AS (
     SELECT object_id AS assignment_id
-    FROM lifecycle.object_status
-    WHERE object_type = 'assignment' AND (NOT active OR archived)
+    FROM lifecycle.hidden_objects
+    WHERE object_type = 'assignment'
 ),
 scope AS (
     SELECT unnest($course_ids::BIGINT[]) AS course_id
