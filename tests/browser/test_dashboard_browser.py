@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser import conftest
 from tests.browser.conftest import start_dashboard, stop_dashboard
@@ -52,7 +53,12 @@ def _wait_idle(page) -> None:
 def _wait_for(condition, what: str, timeout: float = 30.0) -> None:
     """Poll ``condition`` until it holds (the app reruns on its own after some events)."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        try:
+            if condition():
+                return
+        except PlaywrightError:
+            pass  # the element was being redrawn: look again
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.25)
@@ -117,9 +123,15 @@ def _session(page, url: str, canvas: FakeCanvas) -> None:
     filtered = page.get_by_text(re.compile(r"^\d+ students\.")).first.inner_text()
     assert int(filtered.split()[0]) < int(everyone.split()[0])
     grid = page.get_by_test_id("stDataFrame").first
-    courses = _column(page, grid, 3)
-    assert courses, "the filtered table shows rows"
-    assert all(set(c.split("; ")) <= {"BIO 101", "MAT 150"} for c in courses), courses
+
+    def only_the_curriculums_courses() -> bool:
+        # The grid redraws its cells a moment after the count above changes.
+        courses = _column(page, grid, 3)
+        return bool(courses) and all(
+            set(c.split("; ")) <= {"BIO 101", "MAT 150"} for c in courses
+        )
+
+    _wait_for(only_the_curriculums_courses, "only the curriculum's courses in the table")
 
     # 4. Open the first student by selecting their row.
     name = _cell(page, 2, 0)
@@ -144,7 +156,7 @@ def _session(page, url: str, canvas: FakeCanvas) -> None:
     assert page.locator("script:text('alert(1)')").count() == 0
     _goto(page, url)
     overview = page.get_by_test_id("stDataFrame").first
-    assert HOSTILE_COURSE in _column(page, overview, 0)
+    _wait_for(lambda: HOSTILE_COURSE in _column(page, overview, 0), "the HTML course name")
 
     # 7. Edit a metadata cell: the Colour of the first course, then save.
     _goto(page, f"{url}/metadata")
@@ -169,7 +181,7 @@ def _session(page, url: str, canvas: FakeCanvas) -> None:
         "the Courses tab to stay selected after the save",
     )
     editor = page.get_by_test_id("stDataFrame").filter(visible=True).first
-    assert "#336699" in _column(page, editor, 3)
+    _wait_for(lambda: "#336699" in _column(page, editor, 3), "the saved colour in the editor")
 
     # 8. Run a sync against the (fake) Canvas, after scores moved there.
     canvas.dataset.change_scores(0.3, seed=11)
