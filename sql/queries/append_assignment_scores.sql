@@ -18,10 +18,17 @@ WITH changed AS (
           IS DISTINCT FROM ROW(p.score, p.grade, p.workflow_state, p.late, p.missing,
                                p.excused, p.submitted_at, p.graded_at)
 ),
+any_history AS (
+    SELECT count(*) > 0 AS any_rows
+    FROM (SELECT 1 FROM history.assignment_scores LIMIT 1)
+),
 latest AS (
     SELECT h.*
     FROM history.assignment_scores AS h
-    SEMI JOIN changed AS c USING (assignment_id, student_id)
+    -- On the first sync every key is new: an empty key set spares hashing a million of them.
+    SEMI JOIN (
+        SELECT assignment_id, student_id FROM changed WHERE (SELECT any_rows FROM any_history)
+    ) AS c USING (assignment_id, student_id)
     QUALIFY row_number() OVER (
         PARTITION BY h.assignment_id, h.student_id ORDER BY h.sync_id DESC
     ) = 1
