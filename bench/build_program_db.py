@@ -9,10 +9,12 @@ key on the first sync, then about 30 % of course grades and 5 % of assignment sc
 per sync, which gives about 1.85 million ``grade_history`` and 10.9 million
 ``assignment_scores`` rows. Values come from hashes of the keys and the sync number, so the
 database is the same on every build, and layer 1 holds exactly the values of the latest
-history row of each key, as a real sync would leave it. Lifecycle rows mark about 2 % of the
-students inactive and a few archived; 40 curricula of 50 scattered courses each, tags and
-groups for 20,000 students, and notes for 5,000 fill layer 3. One failed run follows the
-last successful one.
+history row of each key, as a real sync would leave it, except for about 1 % of the
+(course, student) pairs, which left their course at the last sync (history only). Lifecycle
+rows mark about 2 % of the students inactive and a few archived; 40 curricula of 50
+scattered courses each, tags and groups for 20,000 students, and notes for 5,000 fill layer
+3. One failed run follows the last successful one. The summary schema is derived last, as a
+sync would leave it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tracker_db.operations import summary_ops
 from tracker_db.session import DatabaseManager
 
 COURSE_BASE = 10_000
@@ -243,6 +246,30 @@ def build(path: Path, *, courses: int, students: int, per_student: int, assignme
                     'Canvas failed /api/v1/courses with 503 Service Unavailable 5 times')
         """)
 
+        # About 1 % of (course, student) pairs left their course at the last sync: Canvas no
+        # longer lists them, their history stays (the Students page shows them when asked).
+        c.execute("""
+            CREATE TEMP TABLE dropped_pairs AS
+            SELECT course_id, student_id FROM canvas.enrollments
+            WHERE hash(course_id, student_id, 77) % 100 = 0
+        """)
+        for table in ("canvas.enrollments", "canvas.submissions"):
+            c.execute(f"DELETE FROM {table} WHERE (course_id, student_id) IN "
+                      "(SELECT course_id, student_id FROM dropped_pairs)")
+        c.execute(f"""
+            INSERT INTO lifecycle.enrollment_status
+            SELECT course_id, student_id,
+                   bool_or(enrollment_state IN ('active', 'invited')), 1, {syncs},
+                   CASE WHEN NOT bool_or(enrollment_state IN ('active', 'invited'))
+                        THEN sync_time({syncs}) END,
+                   CASE WHEN NOT bool_or(enrollment_state IN ('active', 'invited'))
+                        THEN 'enrollment ' || min(enrollment_state) END
+            FROM canvas.enrollments GROUP BY course_id, student_id
+            UNION ALL
+            SELECT course_id, student_id, false, 1, {syncs} - 1, sync_time({syncs}), 'absent'
+            FROM dropped_pairs
+        """)
+
         # Layer 0: everything active except ~2 % of students (a few of them archived).
         c.execute(f"""
             INSERT INTO lifecycle.object_status
@@ -294,6 +321,8 @@ def build(path: Path, *, courses: int, students: int, per_student: int, assignme
                    TIMESTAMPTZ '2026-11-01 00:00:00+00' + INTERVAL 1 MINUTE * i
             FROM range(5000) t(i)
         """)
+        # The sync writes these in its transaction; a database built in SQL derives them here.
+        summary_ops.rebuild_summaries(cur=c)
         c.execute("CHECKPOINT")
         counts = {}
         for table in ("canvas.courses", "canvas.students", "canvas.enrollments",

@@ -6,7 +6,7 @@ from typing import Any
 
 import duckdb
 
-LAYER_SCHEMAS = ("canvas", "history", "meta", "lifecycle", "ops")
+LAYER_SCHEMAS = ("canvas", "history", "meta", "lifecycle", "ops", "summary")
 
 
 def snapshot(cur: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = LAYER_SCHEMAS) -> dict[
@@ -25,3 +25,15 @@ def snapshot(cur: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = LAYER_SC
         rows = cur.execute(f'SELECT * FROM "{schema}"."{table}"').pl().rows()
         result[f"{schema}.{table}"] = sorted(rows, key=repr)
     return result
+
+
+def rebuilt_summaries(cur: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    """The summary schema as derived from scratch now, in a transaction then rolled back."""
+    from tracker_db.operations import summary_ops
+
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        summary_ops.derive_summaries(cur)
+        return snapshot(cur, ("summary",))
+    finally:
+        cur.execute("ROLLBACK")

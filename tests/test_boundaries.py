@@ -30,7 +30,7 @@ def test_sql_names_tables_by_schema_never_by_catalog():
     # schema.table only: a three-part name would pin the SQL to one catalog (DuckLake later).
     three_part = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+\w+\.\w+\.\w+", re.IGNORECASE)
     bare = re.compile(r"\b(?:FROM|JOIN|INTO)\s+(?!\(|\w+\.|\$)(\w+)\b", re.IGNORECASE)
-    ctes = re.compile(r"\b(\w+)\s+AS\s*\(", re.IGNORECASE)
+    ctes = re.compile(r"\b(\w+)\s+AS\s+(?:NOT\s+)?(?:MATERIALIZED\s*)?\(", re.IGNORECASE)
     problems = []
     for path in sorted((ROOT / "sql").rglob("*.sql")):
         text = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))

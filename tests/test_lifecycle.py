@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.db_snapshot import snapshot
+from tests.db_snapshot import rebuilt_summaries, snapshot
 from tracker_db.canvas_client import RetryPolicy
 from tracker_db.errors import CanvasAPIError, DataValidationError, SyncError
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
@@ -232,6 +232,12 @@ def test_permanent_delete_removes_exactly_that_objects_rows(fake, cur, object_ty
             return values["assignment_id"] in course_assignments
         return values.get(f"{object_type}_id") == object_id
 
+    # The summary schema (derived, not in the plan) must be what a rebuild from the remaining
+    # data gives, and must have lost the object.
+    summary_before = {t: before.pop(t) for t in list(before) if t.startswith("summary.")}
+    summary_after = {t: after.pop(t) for t in list(after) if t.startswith("summary.")}
+    assert summary_after == rebuilt_summaries(cur)
+    assert summary_after != summary_before
     for table, rows in before.items():
         assert after[table] == [r for r in rows if not belongs(table, r)], table
     removed = sum(len(r) for r in before.values()) - sum(len(r) for r in after.values())

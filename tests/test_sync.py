@@ -10,6 +10,7 @@ from tracker_db.operations import (
     historical_ops,
     lifecycle_ops,
     metadata_ops,
+    summary_ops,
     sync_ops,
 )
 from tracker_db.operations.sync_ops import full_canvas_sync
@@ -129,6 +130,10 @@ WRITE_STEPS = [
     (historical_ops, "append_assignment_scores", None),
     (historical_ops, "append_grade_history", None),
     (lifecycle_ops, "update_lifecycle", None),
+    (summary_ops, "write_course_students", None),
+    (summary_ops, "write_students", None),
+    (summary_ops, "append_submission_changes", None),
+    (summary_ops, "write_hidden_submission_changes", None),
     (sync_ops, "record_run", None),
 ]
 

@@ -3,10 +3,10 @@
 --   missing_work  the most missing (not excused) submissions across a student's courses
 --   score_drop    the biggest falls of a course score since the previous successful sync
 -- Students and courses inactive or archived in layer 0 are left out.
--- Parameters: $limit (rows per list), $last_sync_id (NULL before the first sync).
--- History rows are appended only on change, so a score moved in the last sync exactly when
--- its key has a row with sync_id = $last_sync_id, and its value before is the latest row
--- with a smaller sync_id (successful syncs are the only ones that write history).
+-- Parameter: $limit (rows per list).
+-- Everything comes from the summary schema the sync writes: scores and the change in the
+-- last sync per course (summary.course_students, listed pairs only), missing work per student
+-- (summary.students, over the courses default views show).
 WITH hidden_students AS (
     SELECT object_id AS student_id FROM lifecycle.hidden_objects
     WHERE object_type = 'student'
@@ -15,80 +15,55 @@ hidden_courses AS (
     SELECT object_id AS course_id FROM lifecycle.hidden_objects
     WHERE object_type = 'course'
 ),
-hidden_assignments AS (
-    SELECT object_id AS assignment_id FROM lifecycle.hidden_objects
-    WHERE object_type = 'assignment'
+shown AS NOT MATERIALIZED (
+    -- each use reads only its columns and rows (materialising all of them costs more)
+    SELECT s.course_id, s.student_id, s.enrollment_state, s.current_score, s.missing_count,
+           s.grade_changed, s.previous_score
+    FROM summary.course_students AS s
+    ANTI JOIN hidden_students AS h USING (student_id)
+    ANTI JOIN hidden_courses AS hc USING (course_id)
+    WHERE s.listed AND s.enrollment_state IS DISTINCT FROM 'deleted'
 ),
 lowest AS (
-    SELECT DISTINCT course_id, student_id, current_score
-    FROM (
-        SELECT e.course_id, e.student_id, e.current_score
-        FROM canvas.enrollments AS e
-        ANTI JOIN hidden_students AS h ON h.student_id = e.student_id
-        ANTI JOIN hidden_courses AS hc ON hc.course_id = e.course_id
-        WHERE e.enrollment_state = 'active' AND e.current_score IS NOT NULL
-        ORDER BY e.current_score, e.course_id, e.student_id
-        LIMIT $limit * 2
-    )
+    SELECT course_id, student_id, current_score
+    FROM shown
+    WHERE enrollment_state = 'active' AND current_score IS NOT NULL
     ORDER BY current_score, course_id, student_id
     LIMIT $limit
 ),
 lowest_course_medians AS (
-    SELECT e.course_id, median(e.current_score) AS course_median
-    FROM canvas.enrollments AS e
-    ANTI JOIN hidden_students AS h ON h.student_id = e.student_id
-    WHERE e.enrollment_state = 'active'
-      AND e.course_id IN (SELECT course_id FROM lowest)
-    GROUP BY e.course_id
-),
-missing_by_course AS (
-    SELECT s.student_id, s.course_id, count(*) AS missing
-    FROM canvas.submissions AS s
-    ANTI JOIN hidden_students AS h ON h.student_id = s.student_id
-    ANTI JOIN hidden_courses AS hc ON hc.course_id = s.course_id
-    ANTI JOIN hidden_assignments AS ha ON ha.assignment_id = s.assignment_id
-    WHERE s.missing AND NOT coalesce(s.excused, false)
-    GROUP BY s.student_id, s.course_id
+    SELECT course_id, median(current_score) AS course_median
+    FROM shown
+    WHERE enrollment_state = 'active' AND course_id IN (SELECT course_id FROM lowest)
+    GROUP BY course_id
 ),
 most_missing AS (
-    SELECT student_id, sum(missing)::BIGINT AS missing, count(*) AS courses
-    FROM missing_by_course
-    GROUP BY student_id
-    ORDER BY missing DESC, student_id
+    SELECT s.student_id, s.missing_count AS missing, s.missing_courses AS courses
+    FROM summary.students AS s
+    ANTI JOIN hidden_students AS h USING (student_id)
+    WHERE s.missing_count > 0
+    ORDER BY s.missing_count DESC, s.student_id
     LIMIT $limit
 ),
 missing_detail AS (
     SELECT m.student_id,
            string_agg(
-               coalesce(c.course_code, c.name, 'course ' || m.course_id) || ' (' || m.missing
-               || ')', ', ' ORDER BY m.missing DESC, c.course_code, m.course_id
+               coalesce(c.course_code, c.name, 'course ' || m.course_id) || ' (' || m.missing_count
+               || ')', ', ' ORDER BY m.missing_count DESC, c.course_code, m.course_id
            ) AS detail
-    FROM missing_by_course AS m
+    FROM shown AS m
     SEMI JOIN most_missing USING (student_id)
     LEFT JOIN canvas.courses AS c USING (course_id)
+    WHERE m.missing_count > 0
     GROUP BY m.student_id
 ),
-changed AS (
-    SELECT h.course_id, h.student_id, h.current_score
-    FROM history.grade_history AS h
-    ANTI JOIN hidden_students AS x ON x.student_id = h.student_id
-    ANTI JOIN hidden_courses AS xc ON xc.course_id = h.course_id
-    WHERE h.sync_id = $last_sync_id AND h.current_score IS NOT NULL
-),
-before AS (
-    SELECT h.course_id, h.student_id, arg_max_null(h.current_score, h.sync_id) AS prev_score
-    FROM history.grade_history AS h
-    SEMI JOIN changed USING (course_id, student_id)
-    WHERE h.sync_id < $last_sync_id
-    GROUP BY h.course_id, h.student_id
-),
 drops AS (
-    SELECT c.course_id, c.student_id, b.prev_score, c.current_score,
-           c.current_score - b.prev_score AS change
-    FROM changed AS c
-    JOIN before AS b USING (course_id, student_id)
-    WHERE c.current_score < b.prev_score
-    ORDER BY change, c.course_id, c.student_id
+    -- previous_score is the score as of the sync before the last one
+    SELECT course_id, student_id, previous_score AS prev_score, current_score,
+           current_score - previous_score AS change
+    FROM shown
+    WHERE grade_changed AND current_score < previous_score
+    ORDER BY change, course_id, student_id
     LIMIT $limit
 )
 SELECT * EXCLUDE (sort_key) FROM (

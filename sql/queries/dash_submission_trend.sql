@@ -2,16 +2,12 @@
 -- sync, of the (assignment, student) pairs due by then and not excused, how many had been
 -- submitted (layer 2, carried forward between changes).
 -- Parameters: $course_ids BIGINT[], $curriculum_id (NULL for none), $include_inactive.
--- Each history row changes its key's contribution only at its own sync, so the per-sync
--- counts are running sums of per-row changes (no key-by-sync expansion); due dates are
--- applied per assignment, after summing.
-WITH hidden_students AS (
-    SELECT object_id AS student_id
-    FROM lifecycle.hidden_objects
-    WHERE NOT $include_inactive
-      AND object_type = 'student'
-),
-hidden_assignments AS (
+-- summary.submission_changes holds how every sync moved each assignment's counts, over all
+-- students; summary.hidden_submission_changes the part from students layer 0 hides, taken
+-- back out unless $include_inactive. Both are written by the sync, so this reads
+-- thousands of rows, not the millions of assignment_scores. The per-sync counts are running
+-- sums of the changes; due dates are applied per assignment, after summing.
+WITH hidden_assignments AS (
     SELECT object_id AS assignment_id
     FROM lifecycle.hidden_objects
     WHERE object_type = 'assignment'
@@ -24,29 +20,22 @@ scope AS (
 syncs AS (
     SELECT sync_id, recorded_at FROM history.sync_times
 ),
-rows_ AS (
-    SELECT h.assignment_id, h.student_id, h.sync_id,
-           (NOT coalesce(h.excused, false))::INTEGER AS counted,
-           (NOT coalesce(h.excused, false)
-            AND (h.submitted_at IS NOT NULL
-                 OR h.workflow_state IN ('submitted', 'graded', 'pending_review')))::INTEGER
-               AS submitted
-    FROM history.assignment_scores AS h
+changes AS (
+    SELECT assignment_id, sync_id, counted_change, submitted_change
+    FROM summary.submission_changes
     SEMI JOIN scope USING (course_id)
-    ANTI JOIN hidden_students USING (student_id)
-    ANTI JOIN hidden_assignments USING (assignment_id)
-),
-deltas AS (
-    SELECT assignment_id, sync_id,
-           counted - coalesce(lag(counted) OVER w, 0) AS d_counted,
-           submitted - coalesce(lag(submitted) OVER w, 0) AS d_submitted
-    FROM rows_
-    WINDOW w AS (PARTITION BY assignment_id, student_id ORDER BY sync_id)
+    UNION ALL
+    SELECT assignment_id, sync_id, -counted_change, -submitted_change
+    FROM summary.hidden_submission_changes
+    SEMI JOIN scope USING (course_id)
+    WHERE NOT $include_inactive
 ),
 per_assignment_sync AS (
-    SELECT assignment_id, sync_id, sum(d_counted) AS d_counted, sum(d_submitted) AS d_submitted
-    FROM deltas
-    GROUP BY assignment_id, sync_id
+    SELECT c.assignment_id, c.sync_id, sum(c.counted_change) AS d_counted,
+           sum(c.submitted_change) AS d_submitted
+    FROM changes AS c
+    ANTI JOIN hidden_assignments USING (assignment_id)
+    GROUP BY c.assignment_id, c.sync_id
 ),
 grid AS (
     -- every (assignment, sync) pair, so running sums carry through syncs without changes

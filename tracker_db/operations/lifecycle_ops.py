@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from tracker_db.errors import DataValidationError
+from tracker_db.operations import summary_ops
 from tracker_db.session import transaction, using
 from tracker_db.sql_files import query
 
@@ -33,7 +34,8 @@ _LIFECYCLE_TABLES = {
 # removed only by an inactive enrollment still has layer-1 rows; they go too, because change
 # detection trusts layer 1 to match the latest history row. Canvas still lists such an object,
 # so the next sync brings it back as new, with a fresh history. A course takes its
-# assignments' metadata and lifecycle rows with it.
+# assignments' metadata and lifecycle rows with it. The summary schema (derived data, not
+# listed to the teacher) then forgets the object too.
 _COURSE_ASSIGNMENTS = (
     "assignment_id IN (SELECT object_id FROM lifecycle.object_status "
     "WHERE object_type = 'assignment' AND course_id = ?)"
@@ -237,12 +239,21 @@ def delete_permanently(
                 f"what would be deleted changed since it was confirmed: {current.describe()} "
                 "Confirm again."
             )
+        # A student's history is part of their assignments' submission counts, which the
+        # summary recomputes without it.
+        touched_assignments: list[int] = []
+        if object_type == "student":
+            touched_assignments = [row[0] for row in c.execute(
+                "SELECT DISTINCT assignment_id FROM history.assignment_scores "
+                "WHERE student_id = ?", [object_id],
+            ).fetchall()]
         for table, condition in _OWNED_ROWS[object_type]:
             c.execute(f"DELETE FROM {table} WHERE {condition}", [object_id])
         c.execute(
             "DELETE FROM lifecycle.object_status WHERE object_type = ? AND object_id = ?",
             [object_type, object_id],
         )
+        summary_ops.forget_object(c, object_type, object_id, touched_assignments)
     return current
 
 
@@ -251,6 +262,8 @@ def _set_decision(
 ) -> None:
     object_type = _check_type(object_type)
     with using(cur) as c, transaction(c):
+        # Only removed objects take a decision, and layer 0 hides them either way, so the
+        # hidden students' submission counts stay as the sync wrote them.
         _require_removed(c, object_type, object_id)
         c.execute(
             "UPDATE lifecycle.object_status SET pending_review = false, archived = ?, "

@@ -34,7 +34,7 @@ from tracker_db.errors import (
     SyncError,
     TrackerError,
 )
-from tracker_db.operations import canvas_ops, historical_ops, lifecycle_ops
+from tracker_db.operations import canvas_ops, historical_ops, lifecycle_ops, summary_ops
 from tracker_db.operations.metadata_ops import get_untracked_course_ids
 from tracker_db.session import transaction, using
 from tracker_db.shaping import ShapedSync, shape_canvas_data
@@ -142,7 +142,7 @@ def write_sync(
     recorded_at: datetime | None = None,
     source: str | None = None,
 ) -> dict[str, Any]:
-    """Write a shaped sync in one transaction: layers 1, 2 and 0, and the run record.
+    """Write a shaped sync in one transaction: layers 1, 2 and 0, page summaries, run record.
 
     Returns:
         ``SyncResult`` fields: sync_id, counts, grade_history_rows, assignment_score_rows,
@@ -158,6 +158,11 @@ def write_sync(
         counts = canvas_ops.replace_layer1(cur, shaped)
         grade_rows = historical_ops.append_grade_history(cur, sync_id, stamp)
         changes = lifecycle_ops.update_lifecycle(cur, sync_id, stamp)
+        # The summary schema: what dashboard pages read instead of aggregating layers 1-2.
+        summary_ops.write_course_students(cur, sync_id)
+        summary_ops.write_students(cur)
+        summary_ops.append_submission_changes(cur, sync_id)
+        summary_ops.write_hidden_submission_changes(cur)
         record_run(cur, {
             "sync_id": sync_id,
             "started_at": started_at,

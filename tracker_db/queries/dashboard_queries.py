@@ -157,11 +157,7 @@ def get_needs_attention(
     """
     limit = max(1, min(int(limit), 100))
     with using(cur) as c:
-        state = get_sync_state(cur=c)
-        frame = c.execute(
-            query("dash_needs_attention"),
-            {"limit": limit, "last_sync_id": state.last_sync_id},
-        ).pl()
+        frame = c.execute(query("dash_needs_attention"), {"limit": limit}).pl()
     frame = frame.drop("kind_order")
     return {
         kind: frame.filter(pl.col("kind") == kind).drop("kind")
@@ -335,7 +331,6 @@ def get_students_table(
     limit = max(1, min(int(limit), 10_000))
     search = f.search.strip()
     with using(cur) as c:
-        state = get_sync_state(cur=c)
         frame = c.execute(
             query("dash_students"),
             {
@@ -346,11 +341,10 @@ def get_students_table(
                 "groups": _texts(f.groups),
                 "states": _texts(f.states),
                 "search": search,
-                "pattern": like_pattern(search),
                 "include_inactive": bool(f.include_inactive),
                 "limit": limit,
-                "last_sync_id": state.last_sync_id,
-                "previous_sync_id": state.previous_sync_id,
+                # without course-level filters, students come from summary.students alone
+                "person_level": not (f.curricula or f.course_ids or f.section_ids or f.states),
             },
         ).pl()
     total = int(frame["total"][0]) if frame.height else 0
