@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from tests.sample_data import make_canvas_data
+from tracker_db.demo import load_demo_data
 from tracker_db.operations.sync_ops import full_canvas_sync
 from tracker_db.session import DatabaseManager, set_manager
 
@@ -30,6 +31,17 @@ def cur(fresh_db: DatabaseManager) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on ``fresh_db``."""
     with fresh_db.session() as cursor:
         yield cursor
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database, built once per test run: copy it, or open it without writing."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    manager = DatabaseManager(path)
+    with manager.session() as cur:
+        load_demo_data(cur=cur)
+    manager.close()
+    return path
 
 
 @pytest.fixture

@@ -17,27 +17,16 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tracker_db.demo import load_demo_data
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.operations import metadata_ops
 from tracker_db.queries import dashboard_queries as dq
-from tracker_db.session import DatabaseManager, get_manager, set_manager
+from tracker_db.session import get_manager, set_manager
 from tracker_db.sync_runner import get_sync_runner
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/overview.py", "pages/students.py", "pages/student.py", "pages/progress.py",
          "pages/metadata.py", "pages/sync.py"]
 TOKEN = "apptest-secret-token-789"
-
-
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
-    manager = DatabaseManager(path)
-    with manager.session() as cur:
-        load_demo_data(cur=cur)
-    manager.close()
-    return path
 
 
 def _reset_streamlit() -> None:
@@ -60,9 +49,9 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture
-def demo_db(db_path: Path, demo_template: Path) -> Path:
+def demo_db(db_path: Path, demo_file: Path) -> Path:
     """The app's database file holds the demo data."""
-    shutil.copy(demo_template, db_path)
+    shutil.copy(demo_file, db_path)
     return db_path
 
 

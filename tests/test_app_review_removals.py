@@ -13,7 +13,6 @@ from tests.test_app_pages import (  # noqa: F401 (fixtures)
     _texts,
     db_path,
     demo_db,
-    demo_template,
 )
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.operations import metadata_ops

@@ -14,22 +14,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tracker_db.demo import load_demo_data
 from tracker_db.operations import metadata_ops
 from tracker_db.queries import dashboard_queries as dq
 from tracker_db.session import DatabaseManager, set_manager
 
 HOSTILE_STUDENT = 5005  # "<script>alert(1)</script>"
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    manager = DatabaseManager(path)
-    with manager.session() as cur:
-        load_demo_data(cur=cur)
-    manager.close()
-    return path
 
 
 @pytest.fixture(scope="module")
