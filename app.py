@@ -21,8 +21,8 @@ if _HERE not in sys.path:
 
 from pages import common  # noqa: E402
 from tracker_db.errors import TrackerError  # noqa: E402
-from tracker_db.queries.dashboard_queries import format_age  # noqa: E402
-from tracker_db.sync_runner import get_sync_runner  # noqa: E402
+from tracker_db.read_models.sync_status import format_age  # noqa: E402
+from tracker_db.sync.runner import get_sync_runner  # noqa: E402
 
 st.set_page_config(page_title="Canvas Tracker", page_icon=":material/school:", layout="wide")
 
@@ -45,7 +45,7 @@ pages = {
 navigation = st.navigation(pages)
 
 try:
-    manager = common.database()
+    database = common.database()
     state, data_version = common.refresh_state()
 except TrackerError as e:
     st.title("Canvas Tracker")
@@ -54,7 +54,7 @@ except TrackerError as e:
 
 with st.sidebar:
     st.caption("Database file")
-    st.text(manager.db_path)
+    st.text(database.db_path)
     if state.has_data:
         synced = state.last_synced_at
         when = synced.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if synced else "unknown"

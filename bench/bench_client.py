@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tracker_db.canvas_client import DEFAULT_MAX_IN_FLIGHT, CanvasClient
-from tracker_db.operations.sync_ops import full_canvas_sync
-from tracker_db.session import DatabaseManager
+from tracker_db.canvas.client import DEFAULT_MAX_IN_FLIGHT, CanvasClient
+from tracker_db.migrate import open_database
+from tracker_db.sync.write import full_canvas_sync
 
 TOKEN = "bench-token"
 LATENCY = 0.020
@@ -77,7 +77,7 @@ def bench_program_scale(courses: int, students: int, assignments: int) -> None:
     )
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            manager = DatabaseManager(Path(tmp) / "bench.duckdb")
+            manager = open_database(Path(tmp) / "bench.duckdb")
             cpu0 = time.process_time()
             started = time.perf_counter()
             with CanvasClient(base_url, TOKEN) as client:

@@ -30,6 +30,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tracker_db.db import set_default_database
+from tracker_db.edits import create_curriculum
+from tracker_db.migrate import open_database
+from tracker_db.read_models import (
+    attention,
+    courses,
+    removals,
+    roster,
+    student_record,
+    sync_status,
+    teacher_data,
+    trends,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -62,72 +76,74 @@ def _ms(function: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
 
 def page_queries(scope: Scope) -> dict[str, list[tuple[str, Callable[[], Any]]]]:
     """The query functions each page calls, with its arguments (see pages/*.py)."""
-    from tracker_db.operations.sync_ops import get_recent_runs
-    from tracker_db.queries import dashboard_queries as dq
 
     course = (scope.course_id,)
     return {
         "every page": [
-            ("get_sync_state", dq.get_sync_state),
+            ("get_sync_state", sync_status.get_sync_state),
         ],
         "Overview": [
-            ("get_course_overview", dq.get_course_overview),
-            ("get_needs_attention(10)", lambda: dq.get_needs_attention(10)),
+            ("get_course_overview", courses.get_course_overview),
+            ("get_needs_attention(10)", lambda: attention.get_needs_attention(10)),
         ],
         "Students": [
-            ("get_filter_options", dq.get_filter_options),
-            ("get_students_table() no filter", lambda: dq.get_students_table()),
+            ("get_filter_options", roster.get_filter_options),
+            ("get_students_table() no filter", lambda: roster.get_students_table()),
             ("get_students_table(course)",
-             lambda: dq.get_students_table(dq.StudentFilters(course_ids=course))),
+             lambda: roster.get_students_table(roster.StudentFilters(course_ids=course))),
             ("get_students_table(curriculum)",
-             lambda: dq.get_students_table(dq.StudentFilters(curricula=(scope.curriculum_id,)))),
+             lambda: roster.get_students_table(
+                 roster.StudentFilters(curricula=(scope.curriculum_id,)))),
             ("get_students_table(name search)",
-             lambda: dq.get_students_table(dq.StudentFilters(search=scope.search))),
+             lambda: roster.get_students_table(roster.StudentFilters(search=scope.search))),
             ("get_students_table(inactive too)",
-             lambda: dq.get_students_table(dq.StudentFilters(include_inactive=True))),
+             lambda: roster.get_students_table(roster.StudentFilters(include_inactive=True))),
         ],
         "Student": [
-            ("search_students('')", lambda: dq.search_students("", 50)),
-            ("get_student_profile", lambda: dq.get_student_profile(scope.student_id)),
-            ("get_student_courses", lambda: dq.get_student_courses(scope.student_id)),
+            ("search_students('')", lambda: roster.search_students("", 50)),
+            ("get_student_profile", lambda: student_record.get_student_profile(scope.student_id)),
+            ("get_student_courses", lambda: student_record.get_student_courses(scope.student_id)),
             ("get_student_score_history",
-             lambda: dq.get_student_score_history(scope.student_id)),
-            ("get_student_assignments", lambda: dq.get_student_assignments(scope.student_id)),
-            ("get_student_notes", lambda: dq.get_student_notes(scope.student_id)),
+             lambda: student_record.get_student_score_history(scope.student_id)),
+            ("get_student_assignments",
+             lambda: student_record.get_student_assignments(scope.student_id)),
+            ("get_student_notes", lambda: student_record.get_student_notes(scope.student_id)),
         ],
         "Progress": [
-            ("get_score_trend(course)", lambda: dq.get_score_trend(course)),
+            ("get_score_trend(course)", lambda: trends.get_score_trend(course)),
             ("get_assignment_distribution(course)",
-             lambda: dq.get_assignment_distribution(scope.course_id)),
-            ("get_submission_trend(course)", lambda: dq.get_submission_trend(course)),
-            ("get_curriculum_courses", lambda: dq.get_curriculum_courses(scope.curriculum_id)),
+             lambda: trends.get_assignment_distribution(scope.course_id)),
+            ("get_submission_trend(course)", lambda: trends.get_submission_trend(course)),
+            ("get_curriculum_courses", lambda: trends.get_curriculum_courses(scope.curriculum_id)),
             ("get_score_trend(curriculum)",
-             lambda: dq.get_score_trend((), scope.curriculum_id)),
+             lambda: trends.get_score_trend((), scope.curriculum_id)),
             ("get_course_distribution(curriculum)",
-             lambda: dq.get_course_distribution((), scope.curriculum_id)),
+             lambda: trends.get_course_distribution((), scope.curriculum_id)),
             ("get_submission_trend(curriculum)",
-             lambda: dq.get_submission_trend((), scope.curriculum_id)),
+             lambda: trends.get_submission_trend((), scope.curriculum_id)),
         ],
         "Metadata": [
-            ("get_curricula_table", dq.get_curricula_table),
-            ("get_course_metadata_table", dq.get_course_metadata_table),
+            ("get_curricula_table", teacher_data.get_curricula_table),
+            ("get_course_metadata_table", teacher_data.get_course_metadata_table),
             ("get_assignment_metadata_table(course)",
-             lambda: dq.get_assignment_metadata_table(scope.course_id)),
+             lambda: teacher_data.get_assignment_metadata_table(scope.course_id)),
             ("get_student_metadata_table(all, 500)",
-             lambda: dq.get_student_metadata_table(None, "", limit=500)),
+             lambda: teacher_data.get_student_metadata_table(None, "", limit=500)),
+        ],
+        "Review": [
+            ("list_removals(pending)", lambda: removals.list_removals(pending_only=True)),
+            ("list_removals(all)", lambda: removals.list_removals(pending_only=False)),
         ],
         "Sync": [
-            ("get_recent_runs(50)", lambda: get_recent_runs(50)),
+            ("get_recent_runs(50)", lambda: sync_status.get_recent_runs(50)),
         ],
     }
 
 
 def bench_queries(path: Path, scope: Scope, repeat: int) -> list[tuple[str, str, float, float]]:
     """Time every page query on a freshly opened database; returns (page, query, first, median)."""
-    from tracker_db.session import DatabaseManager, set_manager
-
-    manager = DatabaseManager(path)
-    previous = set_manager(manager)
+    manager = open_database(path)
+    previous = set_default_database(manager)
     rows = []
     try:
         for page, queries in page_queries(scope).items():
@@ -135,7 +151,7 @@ def bench_queries(path: Path, scope: Scope, repeat: int) -> list[tuple[str, str,
                 first, median, _ = _ms(function, repeat)
                 rows.append((page, name, first, median))
     finally:
-        set_manager(previous)
+        set_default_database(previous)
         manager.close()
     return rows
 
@@ -144,8 +160,6 @@ def bench_pages(path: Path, scope: Scope) -> list[tuple[str, float, float]]:
     """Run every page through AppTest; returns (page, no-cache seconds, cached seconds)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
-
-    from tracker_db.session import set_manager
 
     os.environ["TRACKER_DB_PATH"] = str(path)
     app = str(ROOT / "app.py")
@@ -159,11 +173,12 @@ def bench_pages(path: Path, scope: Scope) -> list[tuple[str, float, float]]:
         ("Progress, curriculum", "pages/progress.py", {},
          lambda at: at.radio(key="p_view").set_value("Curriculum")),
         ("Metadata", "pages/metadata.py", {}, None),
+        ("Review removals", "pages/review_removals.py", {}, None),
         ("Sync", "pages/sync.py", {}, None),
     ]
     results = []
     st.cache_resource.clear()
-    set_manager(None)
+    set_default_database(None)
     for label, page, query, interact in runs:
         at = AppTest.from_file(app, default_timeout=120)
         at.run()  # the app shell and the default page (opens the database once)
@@ -187,7 +202,7 @@ def bench_pages(path: Path, scope: Scope) -> list[tuple[str, float, float]]:
             raise RuntimeError(f"{label}: {[e.value for e in at.exception]}")
         results.append((label, no_cache, cached))
     st.cache_resource.clear()
-    set_manager(None)
+    set_default_database(None)
     return results
 
 
@@ -209,15 +224,14 @@ def print_pages(title: str, rows: list[tuple[str, float, float]]) -> None:
 
 def demo_database(folder: Path) -> tuple[Path, Scope]:
     """Build the demo database (and one curriculum) into ``folder``."""
-    from tracker_db.demo import load_demo_data
-    from tracker_db.operations import metadata_ops
-    from tracker_db.session import DatabaseManager
+
+    from tracker_db.sync.demo import load_demo_data
 
     path = folder / "demo.duckdb"
-    manager = DatabaseManager(path)
+    manager = open_database(path)
     with manager.session() as cur:
         load_demo_data(cur=cur)
-        metadata_ops.create_curriculum("Year 9 Science", course_ids=[101, 103], cur=cur)
+        create_curriculum("Year 9 Science", course_ids=[101, 103], cur=cur)
     manager.close()
     return path, Scope(course_id=101, curriculum_id="year-9-science", student_id=5006,
                        search="baker")
@@ -231,9 +245,8 @@ def program_database(path: Path) -> tuple[Path, Scope]:
         print(f"building {path} (takes about a minute)...")
         path.parent.mkdir(parents=True, exist_ok=True)
         build(path, courses=2000, students=100_000, per_student=5, assignments=15, syncs=10)
-    from tracker_db.session import DatabaseManager
 
-    manager = DatabaseManager(path)
+    manager = open_database(path)
     with manager.session() as cur:
         student_id, course_id = cur.execute(
             "SELECT student_id, min(course_id) FROM canvas.enrollments "

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import build_canvas_api_data, change_scores
 
-from tracker_db.operations.sync_ops import full_canvas_sync
-from tracker_db.session import DatabaseManager
+from tracker_db.migrate import open_database
+from tracker_db.sync.write import full_canvas_sync
 
 
 def line(label: str, result, expected_rows: int | None = None) -> None:
@@ -50,7 +50,7 @@ def main() -> None:
         f"enrollments in {time.perf_counter() - t:.1f} s (not part of the sync)"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        manager = DatabaseManager(Path(tmp) / "bench.duckdb")
+        manager = open_database(Path(tmp) / "bench.duckdb")
         with manager.session() as cur:
             line("first sync", full_canvas_sync(data, cur=cur))
             line("identical repeat", full_canvas_sync(data, cur=cur), expected_rows=0)

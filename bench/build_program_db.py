@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tracker_db.operations import summary_ops
-from tracker_db.session import DatabaseManager
+from tracker_db.maintenance import rebuild_summaries
+from tracker_db.migrate import open_database
 
 COURSE_BASE = 10_000
 STUDENT_BASE = 1_000_000
@@ -58,7 +58,7 @@ def build(path: Path, *, courses: int, students: int, per_student: int, assignme
     wal = path.with_name(path.name + ".wal")
     if wal.exists():
         wal.unlink()
-    manager = DatabaseManager(path)  # migrated, empty
+    manager = open_database(path)  # migrated, empty
     spacing = max(1, courses // per_student)  # a student's courses are this far apart
     with manager.session() as c:
         c.execute("SET enable_progress_bar = false")
@@ -322,7 +322,7 @@ def build(path: Path, *, courses: int, students: int, per_student: int, assignme
             FROM range(5000) t(i)
         """)
         # The sync writes these in its transaction; a database built in SQL derives them here.
-        summary_ops.rebuild_summaries(cur=c)
+        rebuild_summaries(cur=c)
         c.execute("CHECKPOINT")
         counts = {}
         for table in ("canvas.courses", "canvas.students", "canvas.enrollments",

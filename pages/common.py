@@ -12,14 +12,18 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
 
 from tracker_db.config import load_settings
+from tracker_db.db import Database, set_default_database
 from tracker_db.errors import TrackerError
-from tracker_db.queries import dashboard_queries as dq
-from tracker_db.session import DatabaseManager, set_manager
+from tracker_db.migrate import open_database
+from tracker_db.read_models.sync_status import SyncState, get_sync_state
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 STUDENT_PAGE = "pages/student.py"
 SYNC_PAGE = "pages/sync.py"
@@ -29,27 +33,27 @@ METADATA_PAGE = "pages/metadata.py"
 # The database: one connection per process, one cursor per script run
 
 
-def _close_manager(manager: DatabaseManager) -> None:
-    manager.close()
+def _close_database(database: Database) -> None:
+    database.close()
 
 
-@st.cache_resource(show_spinner=False, on_release=_close_manager)
-def _open_database(db_path: str) -> DatabaseManager:
+@st.cache_resource(show_spinner=False, on_release=_close_database)
+def _open_database(db_path: str) -> Database:
     # Keyed by path, so a changed TRACKER_DB_PATH (tests) opens its own file.
-    return DatabaseManager(db_path)
+    return open_database(db_path)
 
 
-def database() -> DatabaseManager:
+def database() -> Database:
     """Return the process's database (opening it on first use) and install it for tracker_db.
 
     Raises:
         TrackerError: The path is unusable, the file is held by another process, or its
             schema cannot be brought up to date.
     """
-    manager = _open_database(load_settings().db_path)
-    # tracker_db functions called without cur= (and the sync thread) use this manager.
-    set_manager(manager)
-    return manager
+    opened = _open_database(load_settings().db_path)
+    # tracker_db functions called without cur= (and the sync thread) use this database.
+    set_default_database(opened)
+    return opened
 
 
 class _EditCounter:
@@ -97,15 +101,15 @@ class DataVersion:
         return f"{sync}, {self.edits} edit{'' if self.edits == 1 else 's'} since start"
 
 
-def refresh_state() -> tuple[dq.SyncState, DataVersion]:
+def refresh_state() -> tuple[SyncState, DataVersion]:
     """Read the sync state once per run and remember it (with the data version) for the page.
 
     The state is one tiny query; reading it every run is what makes caches notice a sync that
     committed in the background.
     """
-    manager = database()
-    state = dq.get_sync_state()
-    version = DataVersion(manager.db_path, state.last_sync_id, _edit_counter().value)
+    opened = database()
+    state = get_sync_state()
+    version = DataVersion(opened.db_path, state.last_sync_id, _edit_counter().value)
     st.session_state["_sync_state"] = state
     st.session_state["_data_version"] = version
     return state, version
@@ -136,7 +140,7 @@ def _leave_pages_directory_mode() -> None:
     st.rerun()
 
 
-def start() -> dq.SyncState:
+def start() -> SyncState:
     """Open the database and read the sync state for this run; every page starts here.
 
     ``app.py`` does the same before the navigation runs a page; doing it here too keeps a
@@ -165,19 +169,35 @@ def bump_data_version() -> None:
     st.session_state.pop("_sync_state", None)
 
 
+_READ_MODELS = "tracker_db.read_models."
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
-def _cached_call(name: str, data_version: DataVersion, args: tuple, kwargs: tuple) -> Any:
-    # data_version is part of the cache key only: a new version means a fresh read.
-    function: Callable[..., Any] = getattr(dq, name)
-    return function(*args, **dict(kwargs))
+def _cached_call(
+    read: str, data_version: DataVersion, args: tuple[Any, ...],
+    kwargs: tuple[tuple[str, Any], ...], _function: Callable[..., Any],
+) -> Any:
+    # The key is the read's name, the data version and the arguments: a new version means a
+    # fresh read. The leading underscore keeps the function itself out of the key.
+    return _function(*args, **dict(kwargs))
 
 
-def cached(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``dashboard_queries.<name>(*args, **kwargs)`` through a cache keyed on the data
-    version (only names listed in ``dashboard_queries.__all__`` are allowed)."""
-    if name not in dq.__all__:
-        raise ValueError(f"{name!r} is not a dashboard query")
-    return _cached_call(name, version(), args, tuple(sorted(kwargs.items())))
+def cached(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Call a read model function through a cache keyed on the data version.
+
+    Args:
+        function: A function of ``tracker_db.read_models`` (nothing that writes).
+        *args: Its arguments (hashable by Streamlit).
+        **kwargs: Its keyword arguments.
+
+    Raises:
+        ValueError: ``function`` is not a read model function.
+    """
+    module = getattr(function, "__module__", "") or ""
+    if not module.startswith(_READ_MODELS):
+        raise ValueError(f"{function!r} is not a read model function: only reads are cached")
+    read = f"{module}.{function.__qualname__}"
+    return _cached_call(read, version(), args, tuple(sorted(kwargs.items())), function)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,7 +254,7 @@ def show_flash() -> None:
         st.success(md(message), icon=":material/check_circle:")
 
 
-def require_data(state: dq.SyncState, what: str) -> bool:
+def require_data(state: SyncState, what: str) -> bool:
     """Before the first sync, say what to do next instead of an empty page.
 
     Args:

@@ -8,9 +8,9 @@ from typing import Any
 import streamlit as st
 
 from pages import common
+from tracker_db import edits
 from tracker_db.errors import TrackerError
-from tracker_db.operations import editor_ops
-from tracker_db.queries import dashboard_queries as dq
+from tracker_db.read_models import roster, teacher_data
 
 COLOUR = r"^#[0-9A-Fa-f]{6}$"
 
@@ -22,7 +22,7 @@ common.show_flash()
 st.caption("Edit cells, then press Save. Invalid edits are refused with the row and the "
            "reason, and then nothing of that table is saved.")
 
-options: dq.FilterOptions = common.cached("get_filter_options")
+options = common.cached(roster.get_filter_options)
 course_labels = {str(c): label for c, label in options.courses}
 version = common.version()
 
@@ -44,7 +44,7 @@ curricula_tab, courses_tab, assignments_tab, students_tab = st.tabs(
 )
 
 with curricula_tab:
-    curricula = common.cached("get_curricula_table")
+    curricula = common.cached(teacher_data.get_curricula_table)
     st.caption("A curriculum groups courses. Add a row for a new one; delete a row to remove "
                "it (its courses stay).")
     edited = st.data_editor(
@@ -68,11 +68,11 @@ with curricula_tab:
         },
     )
     if st.button("Save curricula", key="save_curricula", type="primary"):
-        _save("Curricula", lambda: editor_ops.save_curricula(
-            edited, deleted_ids=editor_ops.removed_keys(curricula, edited, "curriculum_id")))
+        _save("Curricula", lambda: edits.save_curricula(
+            edited, deleted_ids=edits.removed_keys(curricula, edited, "curriculum_id")))
 
 with courses_tab:
-    course_meta = common.cached("get_course_metadata_table")
+    course_meta = common.cached(teacher_data.get_course_metadata_table)
     st.caption("Untick Tracked to stop syncing a course (for example one Canvas refuses).")
     edited_courses = st.data_editor(
         course_meta,
@@ -89,19 +89,19 @@ with courses_tab:
                                                  help="#RRGGBB, e.g. #1A7F37"),
             "course_hours": st.column_config.NumberColumn("Hours", min_value=0, step=0.5),
             "tags": st.column_config.MultiselectColumn(
-                "Tags", options=dq.distinct_tags(course_meta), accept_new_options=True),
+                "Tags", options=teacher_data.distinct_tags(course_meta), accept_new_options=True),
             "notes": st.column_config.TextColumn("Notes", width="large"),
         },
     )
     if st.button("Save courses", key="save_courses", type="primary"):
-        _save("Courses", lambda: editor_ops.save_course_metadata(edited_courses))
+        _save("Courses", lambda: edits.save_course_metadata(edited_courses))
 
 with assignments_tab:
     course_id = st.selectbox(
         "Course", [c for c, _ in options.courses], format_func=options.course_label,
         key="m_assignment_course",
     )
-    assignment_meta = common.cached("get_assignment_metadata_table", course_id)
+    assignment_meta = common.cached(teacher_data.get_assignment_metadata_table, course_id)
     if assignment_meta.is_empty():
         st.text("This course has no assignments.")
     else:
@@ -122,13 +122,13 @@ with assignments_tab:
                 "estimated_hours": st.column_config.NumberColumn(
                     "Estimated hours", min_value=0, step=0.5),
                 "tags": st.column_config.MultiselectColumn(
-                    "Tags", options=dq.distinct_tags(assignment_meta),
+                    "Tags", options=teacher_data.distinct_tags(assignment_meta),
                     accept_new_options=True),
                 "notes": st.column_config.TextColumn("Notes", width="large"),
             },
         )
         if st.button("Save assignments", key="save_assignments", type="primary"):
-            _save("Assignments", lambda: editor_ops.save_assignment_metadata(
+            _save("Assignments", lambda: edits.save_assignment_metadata(
                 edited_assignments))
 
 with students_tab:
@@ -139,8 +139,9 @@ with students_tab:
         key="m_student_course",
     )
     student_search = right.text_input("Name search", key="m_student_search")
-    student_meta = common.cached("get_student_metadata_table", student_course, student_search,
-                                 limit=500)
+    student_meta = common.cached(
+        teacher_data.get_student_metadata_table, student_course, student_search, limit=500
+    )
     if student_meta.is_empty():
         st.text("No student matches.")
     else:
@@ -162,4 +163,4 @@ with students_tab:
         )
         if st.button("Save tags and groups", key="save_students", type="primary"):
             _save("Student tags and groups",
-                  lambda: editor_ops.save_student_metadata(edited_students))
+                  lambda: edits.save_student_metadata(edited_students))

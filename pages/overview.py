@@ -5,16 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from tracker_db.queries import dashboard_queries as dq
+from tracker_db.read_models import attention, courses
 
 st.title("Overview")
 state = common.start()
 if not common.require_data(state, "course overview"):
     st.stop()
 
-courses = common.cached("get_course_overview")
+overview = common.cached(courses.get_course_overview)
 st.subheader("Courses")
-if courses.is_empty():
+if overview.is_empty():
     st.info("The last sync found no courses: check that your Canvas token belongs to a "
             "teacher account, or switch courses back on on the Metadata page.")
 else:
@@ -24,7 +24,7 @@ else:
         "Canvas marks so, excused work not counted."
     )
     st.dataframe(
-        courses,
+        overview,
         hide_index=True,
         column_order=["name", "course_code", "term_name", "students", "mean_score",
                       "median_score", "missing_count", "late_count", "tracked",
@@ -46,11 +46,11 @@ else:
 
 st.subheader("Needs attention")
 st.caption("Select a row to open the student.")
-lists = common.cached("get_needs_attention", 10)
-for kind, title in dq.NEEDS_ATTENTION_KINDS.items():
+lists = common.cached(attention.get_needs_attention, 10)
+for kind, title in attention.NEEDS_ATTENTION_KINDS.items():
     rows = lists[kind]
     st.markdown(f"**{title}**")
-    st.caption(dq.NEEDS_ATTENTION_HELP[kind])
+    st.caption(attention.NEEDS_ATTENTION_HELP[kind])
     if rows.is_empty():
         if kind == "score_drop" and (state.previous_sync_id is None):
             st.text("Changes show after a second sync.")

@@ -6,14 +6,14 @@ import streamlit as st
 
 from pages import common
 from tracker_db import charts
-from tracker_db.queries import dashboard_queries as dq
+from tracker_db.read_models import roster, trends
 
 st.title("Progress")
 state = common.start()
 if not common.require_data(state, "progress"):
     st.stop()
 
-options: dq.FilterOptions = common.cached("get_filter_options")
+options = common.cached(roster.get_filter_options)
 if not options.courses:
     st.info("The last sync found no courses.")
     st.stop()
@@ -38,7 +38,7 @@ if view == "Curriculum":
         key="p_curriculum",
     )
     scope_name = options.curriculum_name(curriculum_id)
-    member_ids = common.cached("get_curriculum_courses", curriculum_id)
+    member_ids = common.cached(trends.get_curriculum_courses, curriculum_id)
     if not member_ids:
         st.info("This curriculum has no courses yet: add some on the Metadata page.")
         st.stop()
@@ -51,14 +51,14 @@ else:
     member_ids = [course_id]
     scope_name = options.course_label(course_id)
 
-trend = common.cached("get_score_trend", course_ids, curriculum_id,
+trend = common.cached(trends.get_score_trend, course_ids, curriculum_id,
                       include_inactive=include_inactive)
 st.plotly_chart(charts.score_trend_chart(trend, scope_name), key="score_trend")
 st.caption("Mean and median current score at every sync; the band holds the middle half of "
            "the students.")
 
 if curriculum_id is not None:
-    spread = common.cached("get_course_distribution", (), curriculum_id,
+    spread = common.cached(trends.get_course_distribution, (), curriculum_id,
                            include_inactive=include_inactive)
     st.plotly_chart(charts.course_distribution_chart(spread, scope_name), key="course_spread")
     course_id = st.selectbox(
@@ -66,7 +66,7 @@ if curriculum_id is not None:
         key="p_assignment_course",
     )
 
-scores = common.cached("get_assignment_distribution", course_id,
+scores = common.cached(trends.get_assignment_distribution, course_id,
                        include_inactive=include_inactive)
 st.plotly_chart(
     charts.assignment_distribution_chart(scores, options.course_label(course_id)),
@@ -75,7 +75,7 @@ st.plotly_chart(
 st.caption("Each point is one student's graded score on an assignment, as a percent of its "
            "points; excused work is left out.")
 
-submitted = common.cached("get_submission_trend", course_ids, curriculum_id,
+submitted = common.cached(trends.get_submission_trend, course_ids, curriculum_id,
                           include_inactive=include_inactive)
 st.plotly_chart(charts.submission_trend_chart(submitted, scope_name), key="submitted_trend")
 st.caption("Of the work due by each sync (not excused), the share that had been submitted.")

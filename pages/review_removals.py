@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
+from tracker_db import review
 from tracker_db.errors import TrackerError
-from tracker_db.operations import lifecycle_ops
+from tracker_db.read_models import removals as removal_reads
 
 ACTIONS = {
     "Keep as inactive": "Stays reachable with 'include inactive'; the review flag is cleared.",
@@ -26,7 +27,7 @@ st.caption(
 
 show_all = st.toggle("Show every inactive object, not only those waiting for a decision")
 try:
-    removals = lifecycle_ops.list_removals(pending_only=not show_all)
+    removals = removal_reads.list_removals(pending_only=not show_all)
 except TrackerError as e:
     common.show_error(e)
     st.stop()
@@ -70,21 +71,21 @@ action = st.radio("Decision", list(ACTIONS), captions=list(ACTIONS.values()), ho
 
 try:
     if action == "Delete permanently":
-        plan = lifecycle_ops.plan_permanent_delete(object_type, object_id)
+        plan = review.plan_permanent_delete(object_type, object_id)
         st.warning(common.md(plan.describe()), icon=":material/delete_forever:")
         confirmed = st.checkbox(
             f"I understand: delete {object_type} {object_id} and these rows permanently"
         )
         if st.button("Delete permanently", type="primary", disabled=not confirmed):
-            lifecycle_ops.delete_permanently(object_type, object_id, confirm=plan)
+            review.delete_permanently(object_type, object_id, confirm=plan)
             common.bump_data_version()
             common.flash(f"Deleted {object_type} {object_id} and {plan.total_rows} row(s).")
             st.rerun()
     elif st.button(action, type="primary"):
         if action == "Archive":
-            lifecycle_ops.archive_object(object_type, object_id)
+            review.archive_object(object_type, object_id)
         else:
-            lifecycle_ops.keep_inactive(object_type, object_id)
+            review.keep_inactive(object_type, object_id)
         common.bump_data_version()
         common.flash(f"{action}: {object_type} {object_id}.")
         st.rerun()

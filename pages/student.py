@@ -6,11 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from tracker_db import charts
+from tracker_db import charts, edits
 from tracker_db.errors import DataValidationError, TrackerError
-from tracker_db.operations import editor_ops, metadata_ops
-from tracker_db.operations.metadata_ops import validate_id
-from tracker_db.queries import dashboard_queries as dq
+from tracker_db.read_models import roster, student_record
+from tracker_db.validation import validate_id
 
 state = common.start()
 if not state.has_data:
@@ -34,7 +33,7 @@ def _picker() -> None:
     """Search for a student and open them (sets the URL, so the page can be bookmarked)."""
     text = st.text_input("Find a student", placeholder="Part of a name, login or SIS id",
                          key="student_search")
-    found = common.cached("search_students", text, 50)
+    found = common.cached(roster.search_students, text, 50)
     if found.is_empty():
         st.info("No student matches." if text else "No students yet.")
         return
@@ -47,7 +46,7 @@ def _picker() -> None:
 
 
 student_id = _requested_id()
-profile = common.cached("get_student_profile", student_id) if student_id else None
+profile = common.cached(student_record.get_student_profile, student_id) if student_id else None
 if profile is None:
     st.title("Student")
     if student_id is not None:
@@ -73,7 +72,7 @@ if not profile["active"] or profile["archived"]:
     ))
 common.show_flash()
 
-courses = common.cached("get_student_courses", student_id)
+courses = common.cached(student_record.get_student_courses, student_id)
 st.subheader("Courses now")
 if courses.is_empty():
     st.text("No current enrollments.")
@@ -95,11 +94,11 @@ else:
         },
     )
 
-history = common.cached("get_student_score_history", student_id)
+history = common.cached(student_record.get_student_score_history, student_id)
 st.plotly_chart(charts.student_score_chart(history, name), key="student_chart")
 
 st.subheader("Assignments")
-assignments = common.cached("get_student_assignments", student_id)
+assignments = common.cached(student_record.get_student_assignments, student_id)
 if assignments.is_empty():
     st.text("No assignments.")
 else:
@@ -124,15 +123,15 @@ left, right = st.columns(2)
 with left:
     st.subheader("Notes")
     with st.form("add_note", clear_on_submit=True):
-        body = st.text_area("New note", max_chars=metadata_ops.MAX_NOTE_LENGTH)
+        body = st.text_area("New note", max_chars=edits.MAX_NOTE_LENGTH)
         added = st.form_submit_button("Add note", icon=":material/note_add:") and (
-            common.guarded(lambda: metadata_ops.add_student_note(student_id, body))
+            common.guarded(lambda: edits.add_student_note(student_id, body))
         )
     if added:
         common.bump_data_version()
         common.flash("Note added.")
         st.rerun()
-    notes = common.cached("get_student_notes", student_id)
+    notes = common.cached(student_record.get_student_notes, student_id)
     if notes.is_empty():
         st.text("No notes yet.")
     for note in notes.iter_rows(named=True):
@@ -142,7 +141,7 @@ with left:
             if st.button("Delete", key=f"delete_note_{note['note_id']}", type="tertiary",
                          icon=":material/delete:"):
                 try:
-                    metadata_ops.delete_student_note(note["note_id"])
+                    edits.delete_student_note(note["note_id"])
                 except TrackerError as e:
                     common.show_error(e)
                 else:
@@ -152,7 +151,7 @@ with left:
 
 with right:
     st.subheader("Tags and group")
-    options: dq.FilterOptions = common.cached("get_filter_options")
+    options = common.cached(roster.get_filter_options)
     current_tags = list(profile["tags"] or [])
     with st.form("tags_group"):
         tags = st.multiselect(
@@ -162,7 +161,7 @@ with right:
         )
         group = st.text_input("Group", value=profile["custom_group"] or "")
         if st.form_submit_button("Save tags and group", icon=":material/save:"):
-            saved = common.guarded(lambda: editor_ops.save_student_metadata(
+            saved = common.guarded(lambda: edits.save_student_metadata(
                 [{"student_id": student_id, "name": name, "tags": tags, "custom_group": group}]
             ))
             if saved is not None:

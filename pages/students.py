@@ -5,14 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from tracker_db.queries import dashboard_queries as dq
+from tracker_db.read_models import roster
 
 st.title("Students")
 state = common.start()
 if not common.require_data(state, "student list"):
     st.stop()
 
-options: dq.FilterOptions = common.cached("get_filter_options")
+options = common.cached(roster.get_filter_options)
 section_labels = dict(options.sections_for(st.session_state.get("f_courses", [])))
 # Keep only sections that still belong to the chosen courses (the choices just changed).
 if "f_sections" in st.session_state:
@@ -48,12 +48,12 @@ include_inactive = bottom[1].toggle(
     help="Also list students Canvas no longer has as active, and archived ones.",
 )
 
-filters = dq.StudentFilters(
+filters = roster.StudentFilters(
     curricula=tuple(curricula), course_ids=tuple(course_ids), section_ids=tuple(section_ids),
     tags=tuple(tags), groups=tuple(groups), states=tuple(states), search=search,
     include_inactive=include_inactive,
 )
-table: dq.StudentTable = common.cached("get_students_table", filters)
+table = common.cached(roster.get_students_table, filters)
 
 if table.total == 0:
     st.info("No student matches these filters.")
@@ -90,7 +90,7 @@ event = st.dataframe(
     },
 )
 st.download_button(
-    "Download CSV", data=dq.students_csv(table.rows), file_name="students.csv",
+    "Download CSV", data=roster.students_csv(table.rows), file_name="students.csv",
     mime="text/csv", icon=":material/download:",
     help="Exactly the rows and columns shown above.",
 )

@@ -11,8 +11,8 @@ import streamlit as st
 
 from pages import common
 from tracker_db.errors import TrackerError
-from tracker_db.operations.sync_ops import get_recent_runs
-from tracker_db.sync_runner import SyncStatus, get_sync_runner
+from tracker_db.read_models.sync_status import get_recent_runs
+from tracker_db.sync.runner import SyncStatus, get_sync_runner
 
 st.title("Sync")
 runner = get_sync_runner()

@@ -9,25 +9,26 @@ import duckdb
 import pytest
 
 from tests.sample_data import make_canvas_data
-from tracker_db.demo import load_demo_data
-from tracker_db.operations.sync_ops import full_canvas_sync
-from tracker_db.session import DatabaseManager, set_manager
+from tracker_db.db import Database, set_default_database
+from tracker_db.migrate import open_database
+from tracker_db.sync.demo import load_demo_data
+from tracker_db.sync.write import full_canvas_sync
 
 
 @pytest.fixture
-def fresh_db(tmp_path: Path) -> Iterator[DatabaseManager]:
+def fresh_db(tmp_path: Path) -> Iterator[Database]:
     """A migrated, empty database file, installed as the process-wide database."""
-    manager = DatabaseManager(tmp_path / "tracker.duckdb")
-    previous = set_manager(manager)
+    manager = open_database(tmp_path / "tracker.duckdb")
+    previous = set_default_database(manager)
     try:
         yield manager
     finally:
-        set_manager(previous)
+        set_default_database(previous)
         manager.close()
 
 
 @pytest.fixture
-def cur(fresh_db: DatabaseManager) -> Iterator[duckdb.DuckDBPyConnection]:
+def cur(fresh_db: Database) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on ``fresh_db``."""
     with fresh_db.session() as cursor:
         yield cursor
@@ -37,7 +38,7 @@ def cur(fresh_db: DatabaseManager) -> Iterator[duckdb.DuckDBPyConnection]:
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo database, built once per test run: copy it, or open it without writing."""
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    manager = DatabaseManager(path)
+    manager = open_database(path)
     with manager.session() as cur:
         load_demo_data(cur=cur)
     manager.close()
@@ -45,7 +46,7 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def synced_db(fresh_db: DatabaseManager) -> DatabaseManager:
+def synced_db(fresh_db: Database) -> Database:
     """``fresh_db`` after one sync of the sample data."""
     full_canvas_sync(make_canvas_data())
     return fresh_db

@@ -29,11 +29,11 @@ def snapshot(cur: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = LAYER_SC
 
 def rebuilt_summaries(cur: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
     """The summary schema as derived from scratch now, in a transaction then rolled back."""
-    from tracker_db.operations import summary_ops
+    from tracker_db.store import summaries
 
     cur.execute("BEGIN TRANSACTION")
     try:
-        summary_ops.derive_summaries(cur)
+        summaries.derive_summaries(cur)
         return snapshot(cur, ("summary",))
     finally:
         cur.execute("ROLLBACK")

@@ -17,11 +17,14 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tracker_db.db import default_database, set_default_database
+from tracker_db.edits import create_curriculum, set_student_group, set_student_tags
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
-from tracker_db.operations import metadata_ops
-from tracker_db.queries import dashboard_queries as dq
-from tracker_db.session import get_manager, set_manager
-from tracker_db.sync_runner import get_sync_runner
+from tracker_db.read_models.courses import get_course_overview
+from tracker_db.read_models.roster import StudentFilters, get_students_table, students_csv
+from tracker_db.read_models.student_record import get_student_notes
+from tracker_db.read_models.teacher_data import get_student_metadata
+from tracker_db.sync.runner import get_sync_runner
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/overview.py", "pages/students.py", "pages/student.py", "pages/progress.py",
@@ -33,7 +36,7 @@ def _reset_streamlit() -> None:
     get_sync_runner().wait(60)
     st.cache_data.clear()
     st.cache_resource.clear()  # closes the cached database (on_release)
-    set_manager(None)
+    set_default_database(None)
 
 
 @pytest.fixture
@@ -90,7 +93,7 @@ def _button(at: AppTest, label: str):
 def _read(path: Path, sql: str) -> list[tuple]:
     """Read the app's file through the app's own connection: DuckDB lets one process open
     a file, and the app installed its connection as the process-wide one."""
-    manager = get_manager()
+    manager = default_database()
     assert manager.db_path == str(path)
     with manager.session() as cur:
         return cur.execute(sql).fetchall()
@@ -237,9 +240,9 @@ def test_students_filters_change_the_table(demo_db):
 
 def test_students_curriculum_tag_and_group_filters(demo_db):
     at = _open()  # opens the app's database
-    metadata_ops.create_curriculum("Year 9 Science", course_ids=[101, 103])
-    metadata_ops.set_student_tags(5006, ["watch"])
-    metadata_ops.set_student_group(5009, "Group A")
+    create_curriculum("Year 9 Science", course_ids=[101, 103])
+    set_student_tags(5006, ["watch"])
+    set_student_group(5009, "Group A")
     _reset_caches_only()
     at.switch_page("pages/students.py")
     _ok(at.run())
@@ -271,9 +274,9 @@ def test_students_csv_download_is_what_is_shown(demo_db):
     shown = _students(at)
     buttons = at.get("download_button")
     assert len(buttons) == 1 and buttons[0].proto.label == "Download CSV"
-    table = dq.get_students_table(dq.StudentFilters(course_ids=(102,)))
+    table = get_students_table(StudentFilters(course_ids=(102,)))
     assert table.rows["student_id"].to_list() == shown["student_id"].tolist()
-    assert dq.students_csv(table.rows).decode("utf-8-sig").splitlines()[0].split(",") == list(
+    assert students_csv(table.rows).decode("utf-8-sig").splitlines()[0].split(",") == list(
         shown.columns)
 
 
@@ -308,7 +311,7 @@ def test_student_page_from_a_url_shows_history_notes_and_tags(demo_db):
     _ok(at.run())
     assert "Note added" in _texts(at)
     assert "Called home <b>today</b>" in [t.value for t in at.text]
-    assert [n["body"] for n in metadata_ops.get_student_notes(5005).to_dicts()] == [
+    assert [n["body"] for n in get_student_notes(5005).to_dicts()] == [
         "Called home <b>today</b>"]
 
     at.multiselect[0].set_value(["watch", "ell"])
@@ -316,13 +319,13 @@ def test_student_page_from_a_url_shows_history_notes_and_tags(demo_db):
     _button(at, "Save tags and group").click()
     _ok(at.run())
     assert "Tags and group saved" in _texts(at)
-    meta = metadata_ops.get_student_metadata().filter(
+    meta = get_student_metadata().filter(
         pl.col("student_id") == 5005).to_dicts()
     assert meta == [{"student_id": 5005, "tags": ["watch", "ell"], "custom_group": "Group B"}]
 
     _button(at, "Delete").click()
     _ok(at.run())
-    assert metadata_ops.get_student_notes(5005).is_empty()
+    assert get_student_notes(5005).is_empty()
 
 
 def test_student_page_without_a_student_offers_a_search(demo_db):
@@ -357,7 +360,7 @@ def test_progress_course_and_curriculum_views(demo_db):
     _ok(at.run())
     assert "No curricula yet" in _texts(at)
 
-    metadata_ops.create_curriculum("Year 9", course_ids=[101, 102])
+    create_curriculum("Year 9", course_ids=[101, 102])
     _reset_caches_only()
     _ok(at.run())
     assert len(at.get("plotly_chart")) == 4  # trend, per-course boxes, assignments, submitted
@@ -494,7 +497,7 @@ def test_run_sync_against_canvas_updates_the_data(demo_db, canvas):
     at.switch_page("pages/overview.py")
     _ok(at.run())
     overview = at.dataframe[0].value
-    fresh = dq.get_course_overview().to_pandas()
+    fresh = get_course_overview().to_pandas()
     pd.testing.assert_series_equal(overview["mean_score"], fresh["mean_score"])
     assert TOKEN not in _texts(at)
     home = _ok(_open())

@@ -14,10 +14,11 @@ from tests.test_app_pages import (  # noqa: F401 (fixtures)
     db_path,
     demo_db,
 )
+from tracker_db.db import default_database
+from tracker_db.edits import add_student_note
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
-from tracker_db.operations import metadata_ops
-from tracker_db.operations.sync_ops import sync_from_canvas
-from tracker_db.session import DatabaseManager, get_manager
+from tracker_db.migrate import open_database
+from tracker_db.sync.from_canvas import sync_from_canvas
 
 TOKEN = "review-token"
 
@@ -37,9 +38,9 @@ def removed_student(demo_db: Path) -> tuple[int, str]:  # noqa: F811 (the import
     )
     student_id, name = enrollment["user_id"], enrollment["user"]["name"]
     dataset.drop_student(course, student_id)
-    manager = DatabaseManager(demo_db)
+    manager = open_database(demo_db)
     with manager.session() as cur, FakeCanvas(dataset, token=TOKEN) as fake:
-        metadata_ops.add_student_note(student_id, "Moved away?", cur=cur)
+        add_student_note(student_id, "Moved away?", cur=cur)
         sync_from_canvas(fake.base_url, TOKEN, cur=cur)
     manager.close()
     return student_id, name
@@ -80,7 +81,7 @@ def test_a_removed_student_is_reviewed_and_archived(removed_student):
 
 
 def _db(at) -> Path:
-    return Path(get_manager().db_path)
+    return Path(default_database().db_path)
 
 
 def test_students_page_hides_removed_students_until_the_toggle(removed_student):

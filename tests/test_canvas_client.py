@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from tests.db_snapshot import snapshot
-from tracker_db.canvas_client import (
+from tracker_db.canvas.client import (
     CanvasAuthError,
     CanvasClient,
     CourseAccessError,
@@ -19,10 +19,10 @@ from tracker_db.canvas_client import (
     fetch_canvas_data,
     normalize_base_url,
 )
+from tracker_db.edits import set_course_metadata
 from tracker_db.errors import CanvasAPIError, ConfigError, DataValidationError
 from tracker_db.fake_canvas import FakeCanvas, ThrottleConfig, build_demo_dataset
-from tracker_db.operations import metadata_ops
-from tracker_db.operations.sync_ops import sync_from_canvas
+from tracker_db.sync.from_canvas import sync_from_canvas
 
 TOKEN = "fake-token-7~s3cr3t-do-not-leak"
 FAST = RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_pause=0.05)
@@ -170,7 +170,7 @@ def test_second_sync_records_exactly_the_changes(fake, cur):
 
 def test_untracked_courses_are_listed_but_not_fetched(fake, cur):
     course_id = fake.dataset.courses_for_teacher()[0]["id"]
-    metadata_ops.upsert_course_metadata(course_id, tracking_enabled=False)
+    set_course_metadata(course_id, tracking_enabled=False)
     _sync(fake)
     assert fake.request_count(f"/api/v1/courses/{course_id}/") == 0
     assert cur.execute(
@@ -261,7 +261,7 @@ def test_a_refused_course_names_it_and_suggests_untracking(fake, cur):
     with pytest.raises(CourseAccessError, match=rf"course {course_id} \(403.*stop tracking"):
         _sync(fake)
     _assert_unchanged_but_failure_recorded(cur, before, f"course {course_id}")
-    metadata_ops.upsert_course_metadata(course_id, tracking_enabled=False)
+    set_course_metadata(course_id, tracking_enabled=False)
     assert _sync(fake).counts["courses"] >= 1
 
 

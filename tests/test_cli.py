@@ -13,8 +13,8 @@ import pytest
 from tests.sample_data import make_canvas_data
 from tracker_db.cli import main
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
-from tracker_db.operations.sync_ops import full_canvas_sync
-from tracker_db.session import DatabaseManager
+from tracker_db.migrate import open_database
+from tracker_db.sync.write import full_canvas_sync
 
 TOKEN = "cli-token-Zq9~never-print-me"
 
@@ -88,8 +88,8 @@ def test_a_database_held_by_another_process_is_named(db_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys
-            from tracker_db.session import DatabaseManager
-            manager = DatabaseManager({db_path!r})
+            from tracker_db.migrate import open_database
+            manager = open_database({db_path!r})
             print("ready", flush=True)
             sys.stdin.readline()
         """)],
@@ -108,7 +108,7 @@ def test_a_database_held_by_another_process_is_named(db_path):
 
 
 def test_demo_refuses_a_database_with_real_canvas_data(db_path, capsys):
-    manager = DatabaseManager(db_path)
+    manager = open_database(db_path)
     with manager.session() as cur:
         full_canvas_sync(make_canvas_data(), source="https://school.instructure.com", cur=cur)
     manager.close()

@@ -5,13 +5,27 @@ from __future__ import annotations
 import pytest
 
 from tests.db_snapshot import rebuilt_summaries, snapshot
-from tracker_db.canvas_client import RetryPolicy
+from tracker_db.canvas.client import RetryPolicy
+from tracker_db.edits import (
+    add_student_note,
+    create_curriculum,
+    set_assignment_metadata,
+    set_course_metadata,
+    set_student_tags,
+)
 from tracker_db.errors import CanvasAPIError, DataValidationError, SyncError
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
-from tracker_db.operations import lifecycle_ops, metadata_ops
-from tracker_db.operations.sync_ops import sync_from_canvas
-from tracker_db.queries.curriculum_queries import get_curriculum_students
-from tracker_db.queries.student_queries import get_student_progress_history
+from tracker_db.read_models.removals import list_removals
+from tracker_db.read_models.reporting import get_curriculum_students
+from tracker_db.read_models.student_record import get_student_notes, get_student_progress_history
+from tracker_db.review import (
+    archive_object,
+    delete_permanently,
+    keep_inactive,
+    plan_permanent_delete,
+)
+from tracker_db.store import lifecycle
+from tracker_db.sync.from_canvas import sync_from_canvas
 
 TOKEN = "lifecycle-token"
 FAST = RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_pause=0.05)
@@ -61,9 +75,9 @@ def test_dropped_student_and_deleted_assignment_are_removed_with_data_intact(fak
     course_id, student_id = _one_course_student(fake)
     assignment_id = fake.dataset.assignments(course_id)[0]["id"]
     _sync(fake)
-    metadata_ops.add_student_note(student_id, "Moved school?")
-    metadata_ops.upsert_assignment_metadata(assignment_id, difficulty=4)
-    curriculum = metadata_ops.create_curriculum("Demo", course_ids=[course_id])
+    add_student_note(student_id, "Moved school?")
+    set_assignment_metadata(assignment_id, difficulty=4)
+    curriculum = create_curriculum("Demo", course_ids=[course_id])
     history_before = _count(cur, "history.assignment_scores WHERE student_id = ?", [student_id])
     assert history_before > 0
 
@@ -80,7 +94,7 @@ def test_dropped_student_and_deleted_assignment_are_removed_with_data_intact(fak
     assert (assignment["active"], assignment["removal_reason"]) == (False, "absent")
     assert assignment["pending_review"] is True
     # Notes and history are untouched.
-    assert metadata_ops.get_student_notes(student_id)["body"].to_list() == ["Moved school?"]
+    assert get_student_notes(student_id)["body"].to_list() == ["Moved school?"]
     assert _count(cur, "history.assignment_scores WHERE student_id = ?", [student_id]) == (
         history_before
     )
@@ -92,7 +106,7 @@ def test_dropped_student_and_deleted_assignment_are_removed_with_data_intact(fak
     # The review list names what each removal carries.
     removals = {
         (r["object_type"], r["object_id"]): r
-        for r in lifecycle_ops.list_removals().to_dicts()
+        for r in list_removals().to_dicts()
     }
     assert removals[("student", student_id)]["notes"] == 1
     assert removals[("student", student_id)]["history_rows"] > 0
@@ -109,7 +123,7 @@ def test_a_student_who_comes_back_is_reactivated_with_history_connected(fake, cu
     _sync(fake)
     fake.dataset.drop_student(course_id, student_id, state="deleted")
     _sync(fake)
-    lifecycle_ops.archive_object("student", student_id)
+    archive_object("student", student_id)
     fake.dataset.reenroll_student(course_id, student_id)
     result = _sync(fake)
 
@@ -137,7 +151,7 @@ def test_an_inactive_enrollment_is_a_removal_with_its_reason(fake, cur):
 def test_a_course_no_longer_tracked_is_not_called_absent(fake, cur):
     course_id, student_id = _one_course_student(fake)
     _sync(fake)
-    metadata_ops.upsert_course_metadata(course_id, tracking_enabled=False)
+    set_course_metadata(course_id, tracking_enabled=False)
     _sync(fake)
     reason = cur.execute(
         "SELECT removal_reason FROM lifecycle.enrollment_status "
@@ -152,12 +166,12 @@ def test_keep_and_archive_record_the_decision(fake, cur):
     _sync(fake)
     fake.dataset.drop_student(course_id, student_id)
     _sync(fake)
-    lifecycle_ops.keep_inactive("student", student_id)
+    keep_inactive("student", student_id)
     assert _status(cur, "student", student_id)["pending_review"] is False
-    assert lifecycle_ops.list_removals().filter(
-        lifecycle_ops.list_removals()["object_id"] == student_id
+    assert list_removals().filter(
+        list_removals()["object_id"] == student_id
     ).height == 0
-    lifecycle_ops.archive_object("student", student_id)
+    archive_object("student", student_id)
     assert _status(cur, "student", student_id)["archived"] is True
     # A later sync keeps the decision while the student stays away.
     _sync(fake)
@@ -168,13 +182,13 @@ def test_active_objects_cannot_be_archived_or_deleted(fake, cur):
     _, student_id = _one_course_student(fake)
     _sync(fake)
     with pytest.raises(DataValidationError, match="is active in Canvas"):
-        lifecycle_ops.archive_object("student", student_id)
+        archive_object("student", student_id)
     with pytest.raises(DataValidationError, match="is active in Canvas"):
-        lifecycle_ops.plan_permanent_delete("student", student_id)
+        plan_permanent_delete("student", student_id)
     with pytest.raises(DataValidationError, match="no student 1 is known"):
-        lifecycle_ops.keep_inactive("student", 1)
+        keep_inactive("student", 1)
     with pytest.raises(DataValidationError, match="object type must be one of"):
-        lifecycle_ops.keep_inactive("teacher", student_id)
+        keep_inactive("teacher", student_id)
 
 
 def _remove(fake, object_type: str) -> tuple[int, int]:
@@ -182,17 +196,17 @@ def _remove(fake, object_type: str) -> tuple[int, int]:
     course_id, student_id = _one_course_student(fake)
     ds = fake.dataset
     if object_type == "student":
-        metadata_ops.add_student_note(student_id, "to be deleted")
-        metadata_ops.set_student_tags(student_id, ["gone"])
+        add_student_note(student_id, "to be deleted")
+        set_student_tags(student_id, ["gone"])
         ds.drop_student(course_id, student_id)
         return student_id, course_id
     assignment_id = ds.assignments(course_id)[0]["id"]
-    metadata_ops.upsert_assignment_metadata(assignment_id, difficulty=2)
+    set_assignment_metadata(assignment_id, difficulty=2)
     if object_type == "assignment":
         ds.delete_assignment(course_id, assignment_id)
         return assignment_id, course_id
-    metadata_ops.upsert_course_metadata(course_id, notes="old course")
-    metadata_ops.create_curriculum("Old", course_ids=[course_id])
+    set_course_metadata(course_id, notes="old course")
+    create_curriculum("Old", course_ids=[course_id])
     ds.delete_course(course_id)
     return course_id, course_id
 
@@ -201,7 +215,7 @@ def _remove(fake, object_type: str) -> tuple[int, int]:
 def test_permanent_delete_removes_exactly_that_objects_rows(fake, cur, object_type):
     _sync(fake)
     object_id, course_id = _remove(fake, object_type)
-    bystander = metadata_ops.add_student_note(
+    bystander = add_student_note(
         next(e["user_id"] for c in fake.dataset.courses_for_teacher()
              for e in fake.dataset.student_enrollments(c["id"]) if c["id"] != course_id),
         "stays",
@@ -209,7 +223,7 @@ def test_permanent_delete_removes_exactly_that_objects_rows(fake, cur, object_ty
     _sync(fake)
     assert _status(cur, object_type, object_id)["active"] is False
 
-    plan = lifecycle_ops.plan_permanent_delete(object_type, object_id)
+    plan = plan_permanent_delete(object_type, object_id)
     assert plan.total_rows > 0 and str(object_id) in plan.describe()
     course_assignments = {
         a for (a,) in cur.execute(
@@ -218,7 +232,7 @@ def test_permanent_delete_removes_exactly_that_objects_rows(fake, cur, object_ty
         ).fetchall()
     }
     before = snapshot(cur)
-    lifecycle_ops.delete_permanently(object_type, object_id, confirm=plan)
+    delete_permanently(object_type, object_id, confirm=plan)
     after = snapshot(cur)
 
     def belongs(table: str, row: tuple) -> bool:
@@ -242,7 +256,7 @@ def test_permanent_delete_removes_exactly_that_objects_rows(fake, cur, object_ty
         assert after[table] == [r for r in rows if not belongs(table, r)], table
     removed = sum(len(r) for r in before.values()) - sum(len(r) for r in after.values())
     assert removed == plan.total_rows + 1  # and the object's own lifecycle record
-    assert bystander in metadata_ops.get_student_notes(
+    assert bystander in get_student_notes(
         cur.execute("SELECT student_id FROM meta.student_notes WHERE body = 'stays'").fetchone()[0]
     )["note_id"].to_list()
 
@@ -252,11 +266,11 @@ def test_a_stale_deletion_plan_is_refused(fake, cur):
     _sync(fake)
     fake.dataset.drop_student(course_id, student_id)
     _sync(fake)
-    plan = lifecycle_ops.plan_permanent_delete("student", student_id)
-    metadata_ops.add_student_note(student_id, "added after the plan")
+    plan = plan_permanent_delete("student", student_id)
+    add_student_note(student_id, "added after the plan")
     with pytest.raises(DataValidationError, match="changed since it was confirmed"):
-        lifecycle_ops.delete_permanently("student", student_id, confirm=plan)
-    assert metadata_ops.get_student_notes(student_id).height == 1
+        delete_permanently("student", student_id, confirm=plan)
+    assert get_student_notes(student_id).height == 1
 
 
 def test_a_failed_sync_leaves_layer0_untouched(fake, cur):
@@ -275,13 +289,13 @@ def test_a_failed_write_leaves_layer0_untouched(fake, cur, monkeypatch):
     _sync(fake)
     before = snapshot(cur, ("lifecycle",))
     fake.dataset.drop_student(course_id, student_id)
-    real = lifecycle_ops.update_lifecycle
+    real = lifecycle.update_lifecycle
 
     def update_then_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(lifecycle_ops, "update_lifecycle", update_then_fail)
+    monkeypatch.setattr(lifecycle, "update_lifecycle", update_then_fail)
     with pytest.raises(SyncError, match="disk full"):
         _sync(fake)
     assert snapshot(cur, ("lifecycle",)) == before
@@ -290,10 +304,10 @@ def test_a_failed_write_leaves_layer0_untouched(fake, cur, monkeypatch):
 def test_untracking_a_course_is_not_a_removal_to_review(fake, cur):
     course_id, student_id = _one_course_student(fake)
     _sync(fake)
-    metadata_ops.add_student_note(student_id, "keep me")
-    metadata_ops.upsert_course_metadata(course_id, tracking_enabled=False)
+    add_student_note(student_id, "keep me")
+    set_course_metadata(course_id, tracking_enabled=False)
     _sync(fake)
-    assert lifecycle_ops.list_removals().height == 0
+    assert list_removals().height == 0
     student = _status(cur, "student", student_id)
     assert (student["active"], student["removal_reason"], student["pending_review"]) == (
         False, "course not tracked", False,
@@ -301,7 +315,7 @@ def test_untracking_a_course_is_not_a_removal_to_review(fake, cur):
     assignment_id = fake.dataset.assignments(course_id)[0]["id"]
     assert _status(cur, "assignment", assignment_id)["removal_reason"] == "course not tracked"
     # Tracking it again brings everything back.
-    metadata_ops.upsert_course_metadata(course_id, tracking_enabled=True)
+    set_course_metadata(course_id, tracking_enabled=True)
     result = _sync(fake)
     assert _status(cur, "student", student_id)["active"] is True
     assert result.reactivated_objects > 0 and "back" in result.summary()

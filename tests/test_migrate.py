@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from tracker_db.db import Database
 from tracker_db.errors import DatabaseBusyError, MigrationError
-from tracker_db.migrate import Migration, apply_migrations, discover_migrations
-from tracker_db.session import DatabaseManager
+from tracker_db.migrate import Migration, apply_migrations, discover_migrations, open_database
 
 EXPECTED_TABLES = {
     "canvas": {"courses", "sections", "students", "enrollments", "assignment_groups",
@@ -54,8 +54,8 @@ def test_no_table_has_keys_or_indexes(cur):
 
 def test_opening_an_up_to_date_database_applies_nothing(tmp_path):
     path = tmp_path / "db.duckdb"
-    DatabaseManager(path).close()
-    manager = DatabaseManager(path, migrate=False)
+    open_database(path).close()
+    manager = Database(path)
     with manager.session() as cur:
         assert apply_migrations(cur) == []
         (count,) = cur.execute("SELECT count(*) FROM ops.schema_migrations").fetchone()
@@ -64,7 +64,7 @@ def test_opening_an_up_to_date_database_applies_nothing(tmp_path):
 
 
 def test_failing_migration_rolls_back_its_changes_and_record(tmp_path):
-    manager = DatabaseManager(tmp_path / "db.duckdb", migrate=False)
+    manager = Database(tmp_path / "db.duckdb")
     good = _migration(1, "good", "CREATE SCHEMA s; CREATE TABLE s.a (x INTEGER);")
     bad = _migration(2, "bad", "CREATE TABLE s.b (x INTEGER); INSERT INTO s.a VALUES (1); "
                                "SELECT no_such_column FROM s.a;")
@@ -79,7 +79,7 @@ def test_failing_migration_rolls_back_its_changes_and_record(tmp_path):
 
 
 def test_edited_migration_is_refused(tmp_path):
-    manager = DatabaseManager(tmp_path / "db.duckdb", migrate=False)
+    manager = Database(tmp_path / "db.duckdb")
     with manager.session() as cur:
         apply_migrations(cur, [_migration(1, "one", "CREATE TABLE t (x INTEGER);")])
         edited = _migration(1, "one", "CREATE TABLE t (x INTEGER, y INTEGER);")
@@ -89,7 +89,7 @@ def test_edited_migration_is_refused(tmp_path):
 
 
 def test_database_newer_than_the_code_is_refused(tmp_path):
-    manager = DatabaseManager(tmp_path / "db.duckdb", migrate=False)
+    manager = Database(tmp_path / "db.duckdb")
     with manager.session() as cur:
         both = [_migration(1, "one", "SELECT 1;"), _migration(2, "two", "SELECT 2;")]
         apply_migrations(cur, both)
@@ -118,7 +118,7 @@ def test_database_held_by_another_process_names_the_file(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(DatabaseBusyError) as caught:
-            DatabaseManager(path)
+            open_database(path)
         assert str(path) in str(caught.value)
         assert f"PID {holder.pid}" in str(caught.value)
     finally:

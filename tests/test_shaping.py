@@ -6,8 +6,13 @@ import polars as pl
 import pytest
 
 from tests.sample_data import HOSTILE_NAME, make_canvas_data
+from tracker_db.canvas.shaping import (
+    TABLE_COLUMNS,
+    raw_frame,
+    raw_frame_from_json,
+    shape_canvas_data,
+)
 from tracker_db.errors import DataValidationError
-from tracker_db.shaping import TABLE_COLUMNS, raw_frame, raw_frame_from_json, shape_canvas_data
 
 
 def test_shapes_every_table_with_its_columns():

@@ -4,16 +4,20 @@ import pytest
 
 from tests.db_snapshot import snapshot
 from tests.sample_data import HOSTILE_COURSE, HOSTILE_NAME, make_canvas_data
-from tracker_db.errors import DataValidationError, SyncError, TrackerError
-from tracker_db.operations import (
-    canvas_ops,
-    historical_ops,
-    lifecycle_ops,
-    metadata_ops,
-    summary_ops,
-    sync_ops,
+from tracker_db.edits import (
+    add_student_note,
+    create_curriculum,
+    set_course_metadata,
+    set_student_tags,
 )
-from tracker_db.operations.sync_ops import full_canvas_sync
+from tracker_db.errors import DataValidationError, SyncError, TrackerError
+from tracker_db.read_models.removals import get_object_status
+from tracker_db.read_models.reporting import count_layer_rows, read_canvas_table, read_grade_history
+from tracker_db.read_models.student_record import get_student_notes
+from tracker_db.review import delete_permanently, plan_permanent_delete
+from tracker_db.store import history, lifecycle, summaries, sync_runs
+from tracker_db.store import snapshot as canvas_snapshot
+from tracker_db.sync.write import full_canvas_sync
 
 
 def _count(cur, table: str) -> int:
@@ -50,7 +54,7 @@ def test_identical_second_sync_appends_nothing(cur):
 
 
 def test_changes_are_appended_and_old_rows_kept(cur):
-    metadata_ops.add_student_note(5002, "Parents called")
+    add_student_note(5002, "Parents called")
     full_canvas_sync(make_canvas_data())
     data = make_canvas_data()
     data["submissions"][1].update(score=7.0, workflow_state="graded", missing=False)  # Bob 501
@@ -108,8 +112,8 @@ def test_hostile_text_round_trips_exactly(cur):
     assert cur.execute("SELECT name FROM canvas.courses WHERE course_id = 101").fetchone() == (
         HOSTILE_COURSE,
     )
-    metadata_ops.add_student_note(5001, HOSTILE_NAME + "'; DROP TABLE meta.student_notes; --")
-    notes = metadata_ops.get_student_notes(5001)
+    add_student_note(5001, HOSTILE_NAME + "'; DROP TABLE meta.student_notes; --")
+    notes = get_student_notes(5001)
     assert notes["body"].to_list() == [HOSTILE_NAME + "'; DROP TABLE meta.student_notes; --"]
 
 
@@ -126,15 +130,15 @@ def _fail_after(real, step_name: str, when=lambda *a, **k: True):
 
 
 WRITE_STEPS = [
-    *[(canvas_ops, "replace_table", table) for table in canvas_ops.CANVAS_TABLES],
-    (historical_ops, "append_assignment_scores", None),
-    (historical_ops, "append_grade_history", None),
-    (lifecycle_ops, "update_lifecycle", None),
-    (summary_ops, "write_course_students", None),
-    (summary_ops, "write_students", None),
-    (summary_ops, "append_submission_changes", None),
-    (summary_ops, "write_hidden_submission_changes", None),
-    (sync_ops, "record_run", None),
+    *[(canvas_snapshot, "replace_table", table) for table in canvas_snapshot.CANVAS_TABLES],
+    (history, "append_assignment_scores", None),
+    (history, "append_grade_history", None),
+    (lifecycle, "update_lifecycle", None),
+    (summaries, "write_course_students", None),
+    (summaries, "write_students", None),
+    (summaries, "append_submission_changes", None),
+    (summaries, "write_hidden_submission_changes", None),
+    (sync_runs, "record_run", None),
 ]
 
 
@@ -146,10 +150,10 @@ def test_failure_at_any_write_step_leaves_every_table_identical(
     cur, monkeypatch, module, function, table
 ):
     full_canvas_sync(make_canvas_data())
-    curriculum = metadata_ops.create_curriculum("Science", course_ids=[101])
-    metadata_ops.add_student_note(5001, "Needs help with labs")
-    metadata_ops.set_student_tags(5001, ["ell", "sport"])
-    metadata_ops.upsert_course_metadata(101, color="#112233", course_hours=40)
+    curriculum = create_curriculum("Science", course_ids=[101])
+    add_student_note(5001, "Needs help with labs")
+    set_student_tags(5001, ["ell", "sport"])
+    set_course_metadata(101, color="#112233", course_hours=40)
     before = snapshot(cur)
     runs_before = before.pop("ops.sync_runs")
 
@@ -219,8 +223,8 @@ def test_a_student_back_with_unchanged_scores_adds_no_history(cur):
 
 def test_history_deleted_for_a_present_student_starts_afresh(cur):
     full_canvas_sync(make_canvas_data())  # Carol (5003) is present but inactive
-    plan = lifecycle_ops.plan_permanent_delete("student", 5003)
-    lifecycle_ops.delete_permanently("student", 5003, confirm=plan)
+    plan = plan_permanent_delete("student", 5003)
+    delete_permanently("student", 5003, confirm=plan)
     assert _count(cur, "history.assignment_scores WHERE student_id = 5003") == 0
     result = full_canvas_sync(make_canvas_data())
     # Canvas still lists her: she comes back as new, and her history is recorded again.
@@ -229,17 +233,17 @@ def test_history_deleted_for_a_present_student_starts_afresh(cur):
 
 
 def test_layer1_and_layer2_reads(synced_db):
-    assert canvas_ops.count_rows() == {
-        "courses": 2, "sections": 3, "students": 4, "enrollments": 6,
-        "assignment_groups": 2, "assignments": 3, "submissions": 7,
+    assert count_layer_rows() == {
+        "canvas.courses": 2, "canvas.sections": 3, "canvas.students": 4,
+        "canvas.enrollments": 6, "canvas.assignment_groups": 2, "canvas.assignments": 3,
+        "canvas.submissions": 7, "history.grade_history": 5, "history.assignment_scores": 7,
     }
-    students = canvas_ops.read_table("students")
+    students = read_canvas_table("students")
     assert students["student_id"].to_list() == [5001, 5002, 5003, 5004]
     with pytest.raises(TrackerError, match="unknown canvas table"):
-        canvas_ops.read_table("students; DROP TABLE canvas.courses")
-    assert historical_ops.count_history_rows() == {"grade_history": 5, "assignment_scores": 7}
-    alice = historical_ops.read_grade_history(student_id=5001)
+        read_canvas_table("students; DROP TABLE canvas.courses")
+    alice = read_grade_history(student_id=5001)
     assert alice["course_id"].to_list() == [101, 102]
-    assert historical_ops.read_grade_history(course_id=102).height == 2
-    statuses = lifecycle_ops.get_object_status("student")
+    assert read_grade_history(course_id=102).height == 2
+    statuses = get_object_status("student")
     assert statuses.filter(statuses["object_id"] == 5003)["active"].to_list() == [False]

@@ -10,26 +10,27 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tracker_db import sync_runner as runner_module
-from tracker_db.canvas_client import RetryPolicy
+from tracker_db.canvas.client import RetryPolicy
+from tracker_db.db import Database, set_default_database
 from tracker_db.errors import ConfigError, TrackerError
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
-from tracker_db.session import DatabaseManager, set_manager
-from tracker_db.sync_runner import SyncRunner, SyncStatus, get_sync_runner
+from tracker_db.migrate import open_database
+from tracker_db.sync import runner as runner_module
+from tracker_db.sync.runner import SyncRunner, SyncStatus, get_sync_runner
 
 TOKEN = "runner-secret-token-123"
 FAST_RETRY = RetryPolicy(max_retries=1, backoff_base=0.01, backoff_cap=0.02)
 
 
 @pytest.fixture
-def manager(tmp_path: Path) -> Iterator[DatabaseManager]:
+def manager(tmp_path: Path) -> Iterator[Database]:
     """A fresh database file, installed as the process-wide one."""
-    db = DatabaseManager(tmp_path / "runner.duckdb")
-    previous = set_manager(db)
+    db = open_database(tmp_path / "runner.duckdb")
+    previous = set_default_database(db)
     try:
         yield db
     finally:
-        set_manager(previous)
+        set_default_database(previous)
         db.close()
 
 
@@ -41,7 +42,7 @@ def fake() -> Iterator[FakeCanvas]:
         yield server
 
 
-def _runs(db: DatabaseManager) -> list[tuple[int, str]]:
+def _runs(db: Database) -> list[tuple[int, str]]:
     with db.session() as cur:
         return cur.execute("SELECT sync_id, status FROM ops.sync_runs ORDER BY sync_id").fetchall()
 
@@ -149,7 +150,7 @@ def test_unexpected_errors_become_a_failed_status(manager, monkeypatch, caplog):
 
     monkeypatch.setattr(runner_module, "sync_from_canvas", broken)
     runner = SyncRunner(manager)
-    with caplog.at_level("ERROR", logger="tracker_db.sync_runner"):
+    with caplog.at_level("ERROR", logger="tracker_db.sync.runner"):
         assert runner.start("canvas", "https://canvas.example.edu", TOKEN)
         final = runner.wait(10)
     assert final.phase == "failed"

@@ -1,6 +1,6 @@
 """Plotly figures for the dashboard: pure functions from polars frames to figures.
 
-Each function takes the frame a ``dashboard_queries`` function returns and builds a
+Each function takes the frame a ``read_models`` function returns and builds a
 ``plotly.graph_objects.Figure`` with a hover template on every trace. Plotly renders trace
 names, axis categories and hover labels as a small subset of HTML, so every text that comes
 from Canvas (course, assignment and student names) goes through ``safe_text`` first: a name

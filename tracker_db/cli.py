@@ -13,10 +13,12 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from tracker_db.canvas_client import ProgressCallback
+from tracker_db.canvas.client import ProgressCallback
+from tracker_db.db import Database, set_default_database
 from tracker_db.errors import TrackerError
-from tracker_db.operations.sync_ops import get_recent_runs, sync_from_canvas
-from tracker_db.session import DatabaseManager, set_manager
+from tracker_db.migrate import open_database
+from tracker_db.read_models.sync_status import get_recent_runs
+from tracker_db.sync.from_canvas import sync_from_canvas
 
 
 class TerminalProgress:
@@ -78,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_runs(manager: DatabaseManager, limit: int, out: TextIO) -> None:
-    with manager.session() as cur:
+def _print_runs(database: Database, limit: int, out: TextIO) -> None:
+    with database.session() as cur:
         runs = get_recent_runs(limit, cur=cur)
     if runs.is_empty():
         out.write("no syncs yet: run `canvas-tracker sync` or `canvas-tracker demo`\n")
@@ -106,10 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     progress: ProgressCallback = TerminalProgress(sys.stderr)
-    manager: DatabaseManager | None = None
+    database: Database | None = None
     try:
-        manager = DatabaseManager(db_path)
-        set_manager(manager)
+        database = open_database(db_path)
+        set_default_database(database)
         if args.command == "sync":
             result = sync_from_canvas(
                 args.base_url or "", os.environ.get("CANVAS_TOKEN", ""),
@@ -117,12 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(result.summary())
         elif args.command == "status":
-            _print_runs(manager, args.limit, sys.stdout)
+            _print_runs(database, args.limit, sys.stdout)
         elif args.command == "demo":
-            from tracker_db.demo import load_demo_data
+            # Only the demo needs the built-in fake Canvas.
+            from tracker_db.sync.demo import load_demo_data
 
             results = load_demo_data(syncs=args.syncs, progress=progress)
-            print(f"demo data loaded into {manager.db_path}:")
+            print(f"demo data loaded into {database.db_path}:")
             for result in results:
                 print(f"  {result.summary()}")
     except TrackerError as e:
@@ -132,9 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("canvas-tracker: interrupted; nothing was written", file=sys.stderr)
         return 130
     finally:
-        if manager is not None:
-            set_manager(None)
-            manager.close()
+        if database is not None:
+            set_default_database(None)
+            database.close()
     return 0
 
 

@@ -36,3 +36,11 @@ class DataValidationError(TrackerError):
 
 class SyncError(TrackerError):
     """A sync failed; every layer was left as it was."""
+
+
+class CanvasAuthError(CanvasAPIError):
+    """Canvas refused the token (401)."""
+
+
+class CourseAccessError(CanvasAPIError):
+    """Canvas refused one course's data (403/404): the teacher can stop tracking it."""

@@ -1,8 +1,13 @@
-"""Apply ``sql/migrations/NNNN_description.sql`` files in order.
+"""The schema: apply ``sql/migrations/NNNN_description.sql`` files in order.
 
 Each file runs in one transaction together with its row in ``ops.schema_migrations``, so a
 database is always at a whole migration: a failing file leaves neither its changes nor its
-record. Released migration files are never edited; the checksum makes an edit visible.
+record. Released migration files are never edited; the checksum makes an edit visible. A
+later migration that needs what an earlier one wrote out (a backfill) calls the views and
+macros migrations create instead of copying their SQL again.
+
+``open_database`` is how the app, the CLI and the tests open a database: connect (``db``),
+then bring the schema up to date.
 """
 
 from __future__ import annotations
@@ -14,9 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from tracker_db.db import Cursor, Database, sql_dir, transaction
 from tracker_db.errors import DatabaseError, MigrationError
-from tracker_db.session import transaction
-from tracker_db.sql_files import sql_dir
 
 _FILENAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -77,14 +81,14 @@ def discover_migrations(folder: Path | None = None) -> list[Migration]:
     return [migrations[v] for v in sorted(migrations)]
 
 
-def applied_migrations(cur: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str]]:
+def applied_migrations(cur: Cursor) -> dict[int, tuple[str, str]]:
     """Return ``{version: (name, checksum)}`` recorded in ``ops.schema_migrations``."""
     rows = cur.execute("SELECT version, name, checksum FROM ops.schema_migrations").fetchall()
     return {version: (name, checksum) for version, name, checksum in rows}
 
 
 def apply_migrations(
-    cur: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None
+    cur: Cursor, migrations: list[Migration] | None = None
 ) -> list[int]:
     """Bring the database up to the newest migration.
 
@@ -138,3 +142,24 @@ def apply_migrations(
             ) from e.__cause__
         done.append(migration.version)
     return done
+
+
+def open_database(db_path: str | Path | None = None) -> Database:
+    """Open a database and bring its schema up to date.
+
+    Args:
+        db_path: File path or ``":memory:"``; None reads ``TRACKER_DB_PATH``.
+
+    Raises:
+        ConfigError: The path is unusable.
+        DatabaseBusyError: Another process holds the file.
+        MigrationError: The schema cannot be brought up to date (the file is left closed).
+    """
+    database = Database(db_path)
+    try:
+        with database.session() as cur:
+            apply_migrations(cur)
+    except BaseException:
+        database.close()
+        raise
+    return database

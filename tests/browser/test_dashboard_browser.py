@@ -17,9 +17,9 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser import conftest
 from tests.browser.conftest import start_dashboard, stop_dashboard
+from tracker_db.edits import create_curriculum
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
-from tracker_db.operations import metadata_ops
-from tracker_db.session import DatabaseManager
+from tracker_db.migrate import open_database
 
 TOKEN = "browser-test-token-314"
 HOSTILE_COURSE = "HIST 120: World History <script>alert(1)</script>"
@@ -79,9 +79,9 @@ def test_a_teacher_session_in_chromium(browser_page, tmp_path: Path):
     # Before the server owns the file (one process per DuckDB file): a curriculum naming two
     # demo courses (course ids are soft references, so they may be synced later).
     db_path = tmp_path / "browser.duckdb"
-    setup = DatabaseManager(db_path)
+    setup = open_database(db_path)
     with setup.session() as cur:
-        metadata_ops.create_curriculum("Year 9 Science", course_ids=[101, 103], cur=cur)
+        create_curriculum("Year 9 Science", course_ids=[101, 103], cur=cur)
     setup.close()
 
     with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN) as canvas:

@@ -1,1 +1,0 @@
-"""Read-only queries that pages and reports use; each returns a polars DataFrame."""

@@ -1,0 +1,35 @@
+"""Objects that left Canvas (layer 0) and the data they still carry, for the teacher's review
+(``tracker_db.review`` carries out the decisions)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from tracker_db.db import Cursor, sql_file, using
+from tracker_db.validation import validate_object_type
+
+_SQL = sql_file("read_models/removals")
+
+
+def list_removals(*, pending_only: bool = True, cur: Cursor | None = None) -> pl.DataFrame:
+    """Return removed objects with the data they carry.
+
+    Args:
+        pending_only: Only those still waiting for a decision (default); else every
+            inactive object.
+        cur: Cursor to use.
+
+    Returns:
+        Columns: object_type, object_id, name, course_id, removal_reason, removed_at,
+        last_seen_sync, pending_review, archived, notes, has_metadata, history_rows,
+        history_from, history_to; ordered by removal time, newest first.
+    """
+    with using(cur) as c:
+        return c.execute(_SQL["removals"], {"pending_only": pending_only}).pl()
+
+
+def get_object_status(object_type: str | None = None, *, cur: Cursor | None = None) -> pl.DataFrame:
+    """Return layer-0 rows (all, or of one type), ordered by type and id."""
+    checked = None if object_type is None else validate_object_type(object_type)
+    with using(cur) as c:
+        return c.execute(_SQL["object_status"], {"object_type": checked}).pl()

@@ -1,0 +1,219 @@
+"""Finding students: the filter choices, the filtered students table, and a name search.
+
+Course-level filters (curriculum, course, section, enrollment state) pick enrollments; the
+table reads the summary schema the sync writes, so it costs the same at any program size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from tracker_db.db import Cursor, like_pattern, sql_file, using
+from tracker_db.validation import validate_id
+
+_SQL = sql_file("read_models/roster")
+
+#: Rows the students table shows at most; the page says how many matched in all.
+DEFAULT_STUDENT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The choices the filters offer.
+
+    Attributes:
+        curricula: ``(curriculum_id, name)`` pairs.
+        courses: ``(course_id, label)`` pairs (active courses).
+        sections: ``(section_id, label, course_id)`` triples.
+        tags: Student tags in use.
+        groups: Custom groups in use.
+        states: Enrollment states present (``deleted`` never offered).
+    """
+
+    curricula: list[tuple[str, str]] = field(default_factory=list)
+    courses: list[tuple[int, str]] = field(default_factory=list)
+    sections: list[tuple[int, str, int]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)
+
+    def curriculum_name(self, curriculum_id: str) -> str:
+        """Return a curriculum's name (its id if unknown)."""
+        return dict(self.curricula).get(curriculum_id, curriculum_id)
+
+    def course_label(self, course_id: int) -> str:
+        """Return a course's label (``course <id>`` if unknown)."""
+        return dict(self.courses).get(course_id, f"course {course_id}")
+
+    def sections_for(self, course_ids: Iterable[int]) -> list[tuple[int, str]]:
+        """Return ``(section_id, label)`` of the given courses' sections (all when empty).
+
+        Labels carry the course when several courses are involved, so "Section 01" of two
+        courses can be told apart.
+        """
+        wanted = set(course_ids)
+        chosen = [s for s in self.sections if not wanted or s[2] in wanted]
+        if len({s[2] for s in chosen}) <= 1:
+            return [(section_id, label) for section_id, label, _ in chosen]
+        names = dict(self.courses)
+        return [
+            (section_id, f"{label} ({names.get(course_id, course_id)})")
+            for section_id, label, course_id in chosen
+        ]
+
+
+def get_filter_options(*, cur: Cursor | None = None) -> FilterOptions:
+    """Return the curricula, courses, sections, tags, groups and states to filter by."""
+    with using(cur) as c:
+        frame = c.execute(_SQL["filter_options"]).pl()
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for row in frame.iter_rows(named=True):
+        by_kind.setdefault(row["kind"], []).append(row)
+    return FilterOptions(
+        curricula=[(r["value"], r["label"]) for r in by_kind.get("curriculum", [])],
+        courses=[(int(r["value"]), r["label"]) for r in by_kind.get("course", [])],
+        sections=[
+            (int(r["value"]), r["label"], int(r["parent"])) for r in by_kind.get("section", [])
+        ],
+        tags=[r["value"] for r in by_kind.get("tag", [])],
+        groups=[r["value"] for r in by_kind.get("group", [])],
+        states=[r["value"] for r in by_kind.get("state", [])],
+    )
+
+
+@dataclass(frozen=True)
+class StudentFilters:
+    """What the students table is filtered by; empty means "no filter".
+
+    Attributes:
+        curricula: Curriculum ids: students enrolled in any of their courses.
+        course_ids: Students enrolled in any of these courses.
+        section_ids: Students enrolled in any of these sections.
+        tags: Students carrying any of these tags.
+        groups: Students in any of these custom groups.
+        states: Enrollments in any of these states.
+        search: Part of the name, sortable name, login or SIS id, or the exact Canvas id.
+        include_inactive: Also show students inactive or archived in layer 0.
+    """
+
+    curricula: tuple[str, ...] = ()
+    course_ids: tuple[int, ...] = ()
+    section_ids: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    search: str = ""
+    include_inactive: bool = False
+
+    @property
+    def course_level(self) -> bool:
+        """Whether a filter picks enrollments (then rows show only the matching courses)."""
+        return bool(self.curricula or self.course_ids or self.section_ids or self.states)
+
+
+@dataclass(frozen=True)
+class StudentTable:
+    """One page of the students table.
+
+    Attributes:
+        rows: Columns student_id, name, courses, current_scores (same order as courses),
+            mean_score, missing, late, change_since_last_sync (mean over the courses, in
+            points; None before a second sync), tags, custom_group.
+        total: How many students matched the filters in all.
+        limit: The most rows a page holds.
+    """
+
+    rows: pl.DataFrame
+    total: int
+    limit: int
+
+    @property
+    def truncated(self) -> bool:
+        """Whether more students matched than the page shows."""
+        return self.total > self.rows.height
+
+
+STUDENT_TABLE_SCHEMA: dict[str, pl.DataType] = {
+    "student_id": pl.Int64(),
+    "name": pl.String(),
+    "courses": pl.String(),
+    "current_scores": pl.String(),
+    "mean_score": pl.Float64(),
+    "missing": pl.Int64(),
+    "late": pl.Int64(),
+    "change_since_last_sync": pl.Float64(),
+    "tags": pl.String(),
+    "custom_group": pl.String(),
+}
+
+
+def _ids(values: Iterable[object], what: str) -> list[int]:
+    return [validate_id(v, what) for v in values]
+
+
+def get_students_table(
+    filters: StudentFilters | None = None,
+    *,
+    limit: int = DEFAULT_STUDENT_LIMIT,
+    cur: Cursor | None = None,
+) -> StudentTable:
+    """Return the students matching ``filters``, by sortable name, at most ``limit`` of them.
+
+    Course-level filters (curriculum, course, section, enrollment state) pick enrollments: a
+    student matches when one of theirs does, and the row then shows only those courses.
+
+    Args:
+        filters: What to filter by (default: nothing).
+        limit: Most rows to return (1 to 10,000).
+        cur: Cursor to use.
+
+    Returns:
+        The page of rows and the total number of matches.
+    """
+    f = filters or StudentFilters()
+    limit = max(1, min(int(limit), 10_000))
+    with using(cur) as c:
+        frame = c.execute(
+            _SQL["students_table"],
+            {
+                "curricula": [str(v) for v in f.curricula],
+                "course_ids": _ids(f.course_ids, "course id"),
+                "section_ids": _ids(f.section_ids, "section id"),
+                "tags": [str(v) for v in f.tags],
+                "groups": [str(v) for v in f.groups],
+                "states": [str(v) for v in f.states],
+                "search": f.search.strip(),
+                "include_inactive": bool(f.include_inactive),
+                "limit": limit,
+                # without course-level filters, students come from summary.students alone
+                "person_level": not f.course_level,
+            },
+        ).pl()
+    total = int(frame["total"][0]) if frame.height else 0
+    rows = frame.drop("total") if frame.height else pl.DataFrame(schema=STUDENT_TABLE_SCHEMA)
+    return StudentTable(rows=rows.cast(STUDENT_TABLE_SCHEMA), total=total, limit=limit)  # type: ignore[arg-type]
+
+
+def students_csv(rows: pl.DataFrame) -> bytes:
+    """Return the rows exactly as shown, as UTF-8 CSV (with a BOM, so Excel reads accents)."""
+    return b"\xef\xbb\xbf" + rows.write_csv().encode("utf-8")
+
+
+def search_students(text: str, limit: int = 50, *, cur: Cursor | None = None) -> pl.DataFrame:
+    """Return students whose name, login or SIS id contains ``text`` (or whose id it is).
+
+    Students Canvas no longer lists are found by the name last seen.
+
+    Columns: student_id, name, sortable_name; by sortable name, at most ``limit`` rows.
+    """
+    search = (text or "").strip()
+    with using(cur) as c:
+        return c.execute(
+            _SQL["student_search"],
+            {"search": search, "pattern": like_pattern(search),
+             "limit": max(1, min(int(limit), 1000))},
+        ).pl()

@@ -1,0 +1,99 @@
+"""One student's record: who they are, their courses now, scores over time, work and notes.
+
+"Change since the last sync" compares a value now with its value at the previous successful
+sync. History rows are appended only when a value changes, so the value of a key at sync N is
+its latest row with ``sync_id <= N``; the statements compute that for one student's rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from tracker_db.db import Cursor, sql_file, using
+from tracker_db.read_models.sync_status import get_sync_state
+from tracker_db.validation import validate_id
+
+_SQL = sql_file("read_models/student_record")
+
+
+def get_student_profile(student_id: int, *, cur: Cursor | None = None) -> dict[str, Any] | None:
+    """Return who a student is, or None if the tracker has never seen the id.
+
+    Keys: student_id, name (the last known one once Canvas dropped them), sortable_name,
+    login_id, sis_user_id, in_canvas, tags (list), custom_group, active, archived,
+    removal_reason.
+    """
+    student_id = validate_id(student_id, "student id")
+    with using(cur) as c:
+        frame = c.execute(_SQL["profile"], {"student_id": student_id}).pl()
+    return frame.row(0, named=True) if frame.height else None
+
+
+def get_student_courses(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
+    """Return a student's courses now with their score, work and change since the last sync.
+
+    Columns: course_id, course_name, course_code, section_name, enrollment_state,
+    current_score, current_grade, final_score, missing, late, change_since_last_sync,
+    last_activity_at.
+    """
+    student_id = validate_id(student_id, "student id")
+    with using(cur) as c:
+        state = get_sync_state(cur=c)
+        return c.execute(
+            _SQL["courses_now"],
+            {"student_id": student_id, "last_sync_id": state.last_sync_id,
+             "previous_sync_id": state.previous_sync_id},
+        ).pl()
+
+
+def get_student_score_history(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
+    """Return a student's course scores at every sync, with the class median then.
+
+    Columns: sync_id, recorded_at, course_id, course_name, course_label, student_score,
+    class_median, class_size; by course, then sync.
+    """
+    student_id = validate_id(student_id, "student id")
+    with using(cur) as c:
+        return c.execute(_SQL["score_history"], {"student_id": student_id}).pl()
+
+
+def get_student_assignments(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
+    """Return a student's assignments now with score and status in words.
+
+    Columns: course_id, course_label, assignment_id, assignment_name, due_at,
+    points_possible, score, grade, score_percent, status (excused, missing, late, late and
+    graded, graded, submitted, not submitted), late, missing, excused, submitted_at.
+    """
+    student_id = validate_id(student_id, "student id")
+    with using(cur) as c:
+        return c.execute(_SQL["assignments_now"], {"student_id": student_id}).pl()
+
+
+def get_student_notes(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
+    """Return a student's notes, newest first. Columns: note_id, student_id, body, created_at."""
+    with using(cur) as c:
+        return c.execute(
+            _SQL["notes"], {"student_id": validate_id(student_id, "student id")}
+        ).pl()
+
+
+def get_student_progress_history(
+    student_id: int, course_id: int | None = None, *, cur: Cursor | None = None
+) -> pl.DataFrame:
+    """Return a student's course grades over time from layer 2, one row per change.
+
+    Args:
+        student_id: Canvas user id.
+        course_id: Only this course; None for all of the student's courses.
+        cur: Cursor to use.
+
+    Returns:
+        Columns: sync_id, recorded_at, course_id, course_name, enrollment_state,
+        current_score, final_score, current_grade, final_grade; ordered by course then sync.
+    """
+    with using(cur) as c:
+        return c.execute(
+            _SQL["grade_changes"], {"student_id": student_id, "course_id": course_id}
+        ).pl()

@@ -1,0 +1,100 @@
+"""A course or a curriculum over time, and how its scores spread.
+
+A scope is some courses and/or a curriculum (``meta.scope_courses``). Scores over time are
+rebuilt from layer 2 (a history row holds from its sync until the next row of its key);
+submitted shares come from the summary schema the sync writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from tracker_db.db import Cursor, scalar, sql_file, using
+from tracker_db.validation import validate_id
+
+_SQL = sql_file("read_models/trends")
+
+
+def _scoped(
+    statement: str,
+    course_ids: Sequence[int],
+    curriculum_id: str | None,
+    include_inactive: bool,
+    cur: Cursor | None,
+) -> pl.DataFrame:
+    params: dict[str, Any] = {
+        "course_ids": [validate_id(v, "course id") for v in course_ids],
+        "curriculum_id": curriculum_id or None,
+        "include_inactive": bool(include_inactive),
+    }
+    with using(cur) as c:
+        return c.execute(_SQL[statement], params).pl()
+
+
+def get_score_trend(
+    course_ids: Sequence[int] = (),
+    curriculum_id: str | None = None,
+    *,
+    include_inactive: bool = False,
+    cur: Cursor | None = None,
+) -> pl.DataFrame:
+    """Return course scores over time for some courses and/or a curriculum.
+
+    Columns: sync_id, recorded_at, students, mean_score, median_score, q1_score, q3_score;
+    one row per successful sync with at least one score.
+    """
+    return _scoped("score_trend", course_ids, curriculum_id, include_inactive, cur)
+
+
+def get_submission_trend(
+    course_ids: Sequence[int] = (),
+    curriculum_id: str | None = None,
+    *,
+    include_inactive: bool = False,
+    cur: Cursor | None = None,
+) -> pl.DataFrame:
+    """Return the share of due, non-excused work submitted at every sync.
+
+    Columns: sync_id, recorded_at, due_pairs, submitted_pairs, submitted_share (0-1).
+    """
+    return _scoped("submission_trend", course_ids, curriculum_id, include_inactive, cur)
+
+
+def get_course_distribution(
+    course_ids: Sequence[int] = (),
+    curriculum_id: str | None = None,
+    *,
+    include_inactive: bool = False,
+    cur: Cursor | None = None,
+) -> pl.DataFrame:
+    """Return current course scores of every student in some courses and/or a curriculum.
+
+    Columns: course_id, course_label, student_id, student_name, current_score.
+    """
+    return _scoped("course_distribution", course_ids, curriculum_id, include_inactive, cur)
+
+
+def get_assignment_distribution(
+    course_id: int, *, include_inactive: bool = False, cur: Cursor | None = None
+) -> pl.DataFrame:
+    """Return every graded, non-excused score of one course's assignments now.
+
+    Columns: assignment_id, assignment_name, position, due_at, points_possible, student_id,
+    student_name, score, score_percent, status (missing, late, on time); by due date.
+    """
+    with using(cur) as c:
+        return c.execute(
+            _SQL["assignment_distribution"],
+            {"course_id": validate_id(course_id, "course id"),
+             "include_inactive": bool(include_inactive)},
+        ).pl()
+
+
+def get_curriculum_courses(curriculum_id: str, *, cur: Cursor | None = None) -> list[int]:
+    """Return the ids of a curriculum's courses (empty if it has none or does not exist)."""
+    with using(cur) as c:
+        ids = scalar(c, _SQL["curriculum_course_ids"], [curriculum_id])
+    return [int(x) for x in ids or []]

@@ -1,0 +1,62 @@
+"""Demo data: the built-in fake Canvas, synced through the real client over loopback.
+
+The demo runs several syncs while the fake Canvas's data moves (scores change), so history and
+charts have something to show. Each sync's history rows are stamped a week apart, ending now,
+so the charts spread over weeks as they would after a term of real use.
+
+This module is the only runtime user of ``tracker_db.fake_canvas``; the runner and the CLI
+import it only when the demo is asked for, so the app never loads the fake otherwise.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from tracker_db.canvas.client import ProgressCallback
+from tracker_db.db import Cursor
+from tracker_db.errors import ConfigError
+from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
+from tracker_db.sync.from_canvas import check_source_matches, sync_from_canvas
+from tracker_db.sync.write import SyncResult
+
+DEMO_SYNCS = 4
+DEMO_SPACING = timedelta(days=7)
+
+
+def load_demo_data(
+    *,
+    syncs: int = DEMO_SYNCS,
+    seed: int = 7,
+    progress: ProgressCallback | None = None,
+    cur: Cursor | None = None,
+) -> list[SyncResult]:
+    """Fill the database from the built-in fake Canvas through the real sync path.
+
+    Args:
+        syncs: How many syncs to run; between two, about a tenth of the scores change.
+        seed: Seed of the demo data set.
+        progress: Optional progress callback, called for every sync.
+        cur: Cursor to use; default a session of the process-wide database.
+
+    Returns:
+        One result per sync.
+    """
+    if not 1 <= syncs <= 20:
+        raise ConfigError(f"demo syncs must be 1 to 20, got {syncs}")
+    check_source_matches("http://127.0.0.1", cur=cur)
+    token = secrets.token_urlsafe(24)  # a throwaway token for the throwaway server
+    now = datetime.now(UTC)
+    results = []
+    # Due dates and activity around today, so the demo looks like a term in progress.
+    with FakeCanvas(build_demo_dataset(seed=seed, now=now), token=token) as fake:
+        for index in range(syncs):
+            if index:
+                fake.dataset.change_scores(0.1, seed=seed + index)
+            recorded_at = now - DEMO_SPACING * (syncs - 1 - index)
+            results.append(
+                sync_from_canvas(
+                    fake.base_url, token, progress=progress, recorded_at=recorded_at, cur=cur
+                )
+            )
+    return results

@@ -1,0 +1,112 @@
+"""A sync from Canvas: fetch everything with no database transaction open, then write it.
+
+The fetch (``tracker_db.canvas.client``) is most of a sync's time; only the write that follows
+(``write.full_canvas_sync``) takes a transaction. Any failure, fetching or writing, leaves the
+database as it was and is recorded in ``ops.sync_runs`` with a readable reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from tracker_db.canvas.client import (
+    DEFAULT_MAX_IN_FLIGHT,
+    CanvasClient,
+    ProgressCallback,
+    RetryPolicy,
+    is_loopback,
+)
+from tracker_db.db import Cursor, using
+from tracker_db.errors import CanvasAPIError, ConfigError, TrackerError
+from tracker_db.store import sync_runs, teacher_data
+from tracker_db.sync.write import SyncResult, full_canvas_sync, record_failed_run
+
+
+def check_source_matches(source: str, *, cur: Cursor | None = None) -> None:
+    """Refuse to mix demo data (a Canvas on this machine) with a real Canvas in one file.
+
+    A full sync replaces layer 1, and the fake Canvas's small ids could collide with real
+    ones in history: each kind of data belongs in its own database file.
+
+    Raises:
+        ConfigError: The database already holds data of the other kind.
+    """
+    def is_local(url: str) -> bool:
+        return is_loopback(urlsplit(url).hostname or "")
+
+    with using(cur) as c:
+        other = sorted(s for s in sync_runs.sources(c) if is_local(s) != is_local(source))
+    if not other:
+        return
+    if is_local(source):
+        raise ConfigError(
+            f"this database already holds data synced from {other[0]}; load the demo into a "
+            "separate file instead (TRACKER_DB_PATH=demo.duckdb, or canvas-tracker --db)"
+        )
+    raise ConfigError(
+        "this database holds demo data from the built-in fake Canvas; sync your Canvas into a "
+        "new file (TRACKER_DB_PATH=canvas_tracker.duckdb, or canvas-tracker --db)"
+    )
+
+
+def sync_from_canvas(
+    base_url: str,
+    token: str,
+    *,
+    max_in_flight: int | None = None,
+    progress: ProgressCallback | None = None,
+    retry: RetryPolicy | None = None,
+    recorded_at: datetime | None = None,
+    cur: Cursor | None = None,
+) -> SyncResult:
+    """Fetch everything from Canvas, then write it with ``full_canvas_sync``.
+
+    Courses the teacher switched off (``meta.course_metadata.tracking_enabled`` false) are
+    listed but not fetched. Any failure, fetching or writing, leaves the database as it was
+    and is recorded in ``ops.sync_runs`` with a readable reason.
+
+    Args:
+        base_url: The institution's Canvas address.
+        token: The teacher's access token (never logged, shown or stored).
+        max_in_flight: Requests in flight at once (default: the client's).
+        progress: Optional ``(step, done, total, message)`` callback.
+        retry: Retry settings for the client.
+        recorded_at: Time stamped on the history rows (default: the sync's start).
+        cur: Cursor to use; default a session of the process-wide database.
+
+    Raises:
+        ConfigError: Bad base URL or token, or demo data and real data would mix (nothing
+            fetched, nothing recorded).
+        CanvasAPIError: Canvas refused or failed.
+        DataValidationError: Canvas sent data that does not validate.
+        SyncError: Writing failed.
+    """
+    started_at = datetime.now(UTC)
+    with using(cur) as c:
+        client = CanvasClient(
+            base_url, token,
+            max_in_flight=DEFAULT_MAX_IN_FLIGHT if max_in_flight is None else max_in_flight,
+            retry=retry, progress=progress,
+        )
+        source = client.base_url
+        check_source_matches(source, cur=c)
+        try:
+            with client:
+                data = client.fetch_all(untracked_course_ids=teacher_data.untracked_course_ids(c))
+        except TrackerError as e:
+            record_failed_run(c, started_at, source, str(e))
+            raise
+        except Exception as e:
+            # Anything else from the HTTP stack (an invalid URL, too many redirects ...).
+            error = CanvasAPIError(f"fetching from Canvas failed: {type(e).__name__}: {e}")
+            record_failed_run(c, started_at, source, str(error))
+            raise error from e
+        if progress is not None:
+            progress("write", 0, 1, "validating and saving")
+        result = full_canvas_sync(
+            data, source=source, started_at=started_at, recorded_at=recorded_at, cur=c
+        )
+        if progress is not None:
+            progress("write", 1, 1, result.summary())
+        return result
