@@ -53,8 +53,9 @@ except TrackerError as e:
     st.stop()
 
 with st.sidebar:
-    st.caption("Database file")
-    st.text(database.db_path)
+    st.caption("Data")
+    st.text(database.settings.description)
+    st.text(database.location)
     if state.has_data:
         synced = state.last_synced_at
         when = synced.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if synced else "unknown"

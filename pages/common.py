@@ -10,17 +10,21 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
 
-from tracker_db.config import load_settings
+from tracker_db.config import SETTING_NAMES, Settings, load_settings
 from tracker_db.db import Database, set_default_database
-from tracker_db.errors import TrackerError
+from tracker_db.errors import DatabaseBusyError, TrackerError
 from tracker_db.migrate import open_database
 from tracker_db.read_models.sync_status import SyncState, get_sync_state
+from tracker_db.sync.control import ControlServer
+from tracker_db.sync.runner import get_sync_runner
+from tracker_db.sync.schedule import Scheduler
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -33,14 +37,64 @@ METADATA_PAGE = "pages/metadata.py"
 # The database: one connection per process, one cursor per script run
 
 
-def _close_database(database: Database) -> None:
-    database.close()
+@dataclass
+class _Opened:
+    """The database and the background services that live as long as it is open."""
+
+    database: Database
+    scheduler: Scheduler
+    control: ControlServer | None
 
 
-@st.cache_resource(show_spinner=False, on_release=_close_database)
-def _open_database(db_path: str) -> Database:
-    # Keyed by path, so a changed TRACKER_DB_PATH (tests) opens its own file.
-    return open_database(db_path)
+def _close(opened: _Opened) -> None:
+    opened.scheduler.stop()
+    if opened.control is not None:
+        opened.control.stop()
+    opened.database.close()
+
+
+# A command-line sync holds a DuckDB file for its write (about a second): wait that out.
+_BUSY_WAIT_SECONDS = 5.0
+
+
+@st.cache_resource(show_spinner=False, on_release=_close)
+def _open(settings: Settings) -> _Opened:
+    # Keyed by the settings, so changed settings (tests) open their own database.
+    deadline = time.monotonic() + _BUSY_WAIT_SECONDS
+    while True:
+        try:
+            database = open_database(settings)
+            break
+        except DatabaseBusyError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.25)
+    runner = get_sync_runner()
+    # The scheduler (and a file's request socket) start syncs in this process's runner.
+    scheduler = Scheduler(database, runner, canvas_settings).start()
+    control = None
+    if database.backend == "file" and not database.in_memory:
+        control = ControlServer(database, runner, canvas_settings).start()
+    return _Opened(database, scheduler, control)
+
+
+def scheduler() -> Scheduler:
+    """Return the running scheduler of this process's database."""
+    return _open(storage_settings()).scheduler
+
+
+def storage_settings() -> Settings:
+    """Where the data lives: the environment, else ``.streamlit/secrets.toml`` (the same
+    names: ``TRACKER_DB_PATH``, ``TRACKER_LAKE``, ``TRACKER_LAKE_DATA``).
+
+    Raises:
+        ConfigError: A value the tracker cannot use.
+    """
+    environ = dict(os.environ)
+    for name in SETTING_NAMES:
+        if name not in environ and (value := _secret(name)):
+            environ[name] = value
+    return load_settings(environ)
 
 
 def database() -> Database:
@@ -50,7 +104,7 @@ def database() -> Database:
         TrackerError: The path is unusable, the file is held by another process, or its
             schema cannot be brought up to date.
     """
-    opened = _open_database(load_settings().db_path)
+    opened = _open(storage_settings()).database
     # tracker_db functions called without cur= (and the sync thread) use this database.
     set_default_database(opened)
     return opened
@@ -80,12 +134,12 @@ class DataVersion:
     """What cached reads are keyed on: a new successful sync or a teacher's edit changes it.
 
     Attributes:
-        db_path: The database file (two files never share cache entries).
+        location: Where the data is (two databases never share cache entries).
         last_sync_id: The latest successful sync.
         edits: Metadata edits made in this process so far.
     """
 
-    db_path: str
+    location: str
     last_sync_id: int | None
     edits: int
 
@@ -108,8 +162,12 @@ def refresh_state() -> tuple[SyncState, DataVersion]:
     committed in the background.
     """
     opened = database()
+    if not st.session_state.get("_noticed_open"):
+        # A teacher has just opened the dashboard: "sync on open" may be due.
+        st.session_state["_noticed_open"] = True
+        scheduler().notice_open()
     state = get_sync_state()
-    version = DataVersion(opened.db_path, state.last_sync_id, _edit_counter().value)
+    version = DataVersion(opened.location, state.last_sync_id, _edit_counter().value)
     st.session_state["_sync_state"] = state
     st.session_state["_data_version"] = version
     return state, version

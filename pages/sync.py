@@ -11,12 +11,15 @@ import streamlit as st
 
 from pages import common
 from tracker_db.errors import TrackerError
+from tracker_db.maintenance import maintain
 from tracker_db.read_models.sync_status import get_recent_runs
+from tracker_db.sync import schedule
 from tracker_db.sync.runner import SyncStatus, get_sync_runner
 
 st.title("Sync")
 runner = get_sync_runner()
 state = common.start()
+common.show_flash()
 base_url, token = common.canvas_settings()
 configured = bool(base_url and token)
 
@@ -61,6 +64,9 @@ if run_clicked or demo_clicked:
 def _show(status: SyncStatus) -> None:
     if status.running:
         label = "Loading demo data" if status.kind == "demo" else "Syncing with Canvas"
+        if status.trigger and status.trigger != "button":
+            label += f" (started by the {status.trigger})" if status.trigger != "on open" \
+                else " (started when the dashboard was opened)"
         st.progress(status.fraction,
                     text=common.md(f"{label}: {status.step}, {status.message}"))
         st.caption(f"Running for {status.elapsed_seconds:.0f} s. You can leave this page; "
@@ -88,6 +94,45 @@ def progress_panel() -> None:
 
 
 progress_panel()
+
+st.subheader("Schedule")
+database = common.database()
+current = common.guarded(schedule.get_schedule) or schedule.Schedule()
+st.caption(
+    "The dashboard can sync by itself while it runs, with the Canvas settings above; the "
+    "schedule is kept in the database, so it survives a restart, and a sync is never "
+    "started twice. 0 switches a part off."
+)
+with st.form("schedule"):
+    columns = st.columns(3 if database.backend == "ducklake" else 2)
+    every = columns[0].number_input(
+        "Sync every (hours)", min_value=0.0, max_value=schedule.MAX_HOURS, step=1.0,
+        value=float(current.every_hours or 0), help="When the last sync is this old.")
+    on_open = columns[1].number_input(
+        "Sync on open when older than (hours)", min_value=0.0, max_value=schedule.MAX_HOURS,
+        step=1.0, value=float(current.on_open_hours or 0),
+        help="When a teacher opens the dashboard and the data is older than this.")
+    upkeep = current.upkeep_hours
+    if database.backend == "ducklake":
+        upkeep = columns[2].number_input(
+            "Lake upkeep every (hours)", min_value=0.0, max_value=schedule.MAX_HOURS,
+            step=1.0, value=float(current.upkeep_hours or 0),
+            help="Expire old snapshots and delete files nothing references any more.")
+    if st.form_submit_button("Save schedule", icon=":material/schedule:"):
+        saved = common.guarded(lambda: schedule.save_schedule(every, on_open, upkeep))
+        if saved is not None:
+            common.flash("Schedule saved.")
+            st.rerun()
+if current.syncs and not configured:
+    st.warning("The schedule is on, but Canvas is not configured, so nothing will sync.")
+outcome = common.scheduler().last_outcome
+if outcome:
+    st.caption(common.md(f"Last scheduled check: {outcome}"))
+if database.backend == "ducklake" and st.button("Run lake upkeep now",
+                                                icon=":material/cleaning_services:"):
+    done = common.guarded(lambda: maintain(database))
+    if done is not None:
+        st.success(common.md(done.summary()))
 
 st.subheader("Data on screen")
 if state.has_data:

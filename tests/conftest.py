@@ -1,30 +1,130 @@
-"""Shared fixtures: throwaway databases in tmp_path, named for their state."""
+"""Shared fixtures: throwaway databases, named for their state, on the backend under test.
+
+``--backend file`` (the default) puts every test database in a DuckDB file under
+``tmp_path``; ``--backend ducklake`` (or ``TRACKER_TEST_BACKEND=ducklake``) puts each in a lake
+of its own: a database of a throwaway PostgreSQL server started for the run, with its data
+files under ``tmp_path``. Tests about one backend only say so with the ``file_only`` or
+``ducklake_only`` markers.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.postgres import ThrowawayPostgres
 from tests.sample_data import make_canvas_data
+from tracker_db.config import Settings
 from tracker_db.db import Database, set_default_database
 from tracker_db.migrate import open_database
 from tracker_db.sync.demo import load_demo_data
 from tracker_db.sync.write import full_canvas_sync
 
+BACKENDS = ("file", "ducklake")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend", choices=BACKENDS, default=os.environ.get("TRACKER_TEST_BACKEND", "file"),
+        help="where test databases live: a DuckDB file, or DuckLake on a throwaway PostgreSQL",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    backend = config.getoption("--backend")
+    for item in items:
+        for marker, only in (("file_only", "file"), ("ducklake_only", "ducklake")):
+            if item.get_closest_marker(marker) and backend != only:
+                item.add_marker(pytest.mark.skip(reason=f"runs on the {only} backend"))
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """``file`` or ``ducklake``: where this run's test databases live."""
+    return str(request.config.getoption("--backend"))
+
+
+@pytest.fixture(scope="session")
+def postgres(backend: str) -> Iterator[ThrowawayPostgres | None]:
+    """The run's PostgreSQL server (None on the file backend)."""
+    if backend != "ducklake":
+        yield None
+        return
+    with ThrowawayPostgres() as server:
+        yield server
+
+
+class Stores:
+    """Makes empty test databases on the backend under test.
+
+    Args:
+        backend: ``file`` or ``ducklake``.
+        postgres: The run's server (ducklake).
+        folder: Where files (a DuckDB file, or a lake's data files) go.
+    """
+
+    def __init__(self, backend: str, postgres: ThrowawayPostgres | None, folder: Path) -> None:
+        self.backend = backend
+        self.postgres = postgres
+        self.folder = folder
+
+    def settings(self, name: str = "tracker") -> Settings:
+        """Settings of a new, empty database (nothing is created on a file backend)."""
+        if self.backend == "file":
+            return Settings(db_path=str(self.folder / f"{name}.duckdb"))
+        assert self.postgres is not None
+        database = self.postgres.new_database()
+        return Settings(db_path="", lake=self.postgres.attach_string(database),
+                        lake_data=str(self.folder / f"{name}-{database}-data") + "/")
+
+    @staticmethod
+    def env(settings: Settings) -> dict[str, str]:
+        """The environment a process (the app, the CLI) needs to open ``settings``."""
+        if settings.lake:
+            return {"TRACKER_LAKE": settings.lake, "TRACKER_LAKE_DATA": settings.lake_data or ""}
+        return {"TRACKER_DB_PATH": settings.db_path}
+
+    def copy(self, source: Settings, name: str) -> Settings:
+        """A new database holding everything ``source`` holds (closed; nothing has it open)."""
+        target = self.settings(name)
+        if self.backend == "file":
+            shutil.copy(source.db_path, target.db_path)
+            return target
+        empty = Database(target)
+        try:
+            con = empty.cursor()
+            con.execute(
+                f"ATTACH '{source.lake}' AS template (DATA_PATH '{source.lake_data}', READ_ONLY)"
+            )
+            con.execute("COPY FROM DATABASE template TO lake")
+            con.execute("DETACH template")
+            con.close()
+        finally:
+            empty.close()
+        return target
+
 
 @pytest.fixture
-def fresh_db(tmp_path: Path) -> Iterator[Database]:
-    """A migrated, empty database file, installed as the process-wide database."""
-    manager = open_database(tmp_path / "tracker.duckdb")
-    previous = set_default_database(manager)
+def stores(backend: str, postgres: ThrowawayPostgres | None, tmp_path: Path) -> Stores:
+    """Makes this test's databases."""
+    return Stores(backend, postgres, tmp_path)
+
+
+@pytest.fixture
+def fresh_db(stores: Stores) -> Iterator[Database]:
+    """A migrated, empty database, installed as the process-wide database."""
+    database = open_database(stores.settings())
+    previous = set_default_database(database)
     try:
-        yield manager
+        yield database
     finally:
         set_default_database(previous)
-        manager.close()
+        database.close()
 
 
 @pytest.fixture
@@ -35,14 +135,17 @@ def cur(fresh_db: Database) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture(scope="session")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo database, built once per test run: copy it, or open it without writing."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    manager = open_database(path)
-    with manager.session() as cur:
+def demo_template(
+    backend: str, postgres: ThrowawayPostgres | None, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """The demo database, built once per test run: copy it (``stores.copy``), or open it
+    without writing."""
+    settings = Stores(backend, postgres, tmp_path_factory.mktemp("demo")).settings("demo")
+    database = open_database(settings)
+    with database.session() as cur:
         load_demo_data(cur=cur)
-    manager.close()
-    return path
+    database.close()
+    return settings
 
 
 @pytest.fixture

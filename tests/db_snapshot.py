@@ -7,6 +7,9 @@ from typing import Any
 import duckdb
 
 LAYER_SCHEMAS = ("canvas", "history", "meta", "lifecycle", "ops", "summary")
+# The write token counts write transactions (a failed sync's record takes it too): it is
+# bookkeeping of the writers, not data.
+NOT_DATA = {"ops.write_token"}
 
 
 def snapshot(cur: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = LAYER_SCHEMAS) -> dict[
@@ -16,11 +19,14 @@ def snapshot(cur: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = LAYER_SC
     tables = cur.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_type = 'BASE TABLE' AND list_contains(?, table_schema) "
+        "AND table_catalog = current_database() "
         "ORDER BY ALL",
         [list(schemas)],
     ).fetchall()
     result: dict[str, list[tuple[Any, ...]]] = {}
     for schema, table in tables:
+        if f"{schema}.{table}" in NOT_DATA:
+            continue
         # .pl(): fetchall() of TIMESTAMPTZ would need pytz, which the project does not use.
         rows = cur.execute(f'SELECT * FROM "{schema}"."{table}"').pl().rows()
         result[f"{schema}.{table}"] = sorted(rows, key=repr)

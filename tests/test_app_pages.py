@@ -1,13 +1,13 @@
 """Every dashboard page through Streamlit's AppTest, on an empty and on a demo database.
 
-The demo database is built once per module (the real sync from the built-in fake Canvas) and
-copied for each test, which points ``TRACKER_DB_PATH`` at its copy and resets Streamlit's
-caches, so each test gets its own database connection.
+The demo database is built once per run (the real sync from the built-in fake Canvas) and
+copied for each test, which points the app at its copy (``TRACKER_DB_PATH``, or
+``TRACKER_LAKE`` on the DuckLake backend) and resets Streamlit's caches, so each test gets its
+own database connection.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +17,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import Stores
+from tracker_db.config import SETTING_NAMES, Settings
 from tracker_db.db import default_database, set_default_database
 from tracker_db.edits import create_curriculum, set_student_group, set_student_tags
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
@@ -39,23 +41,37 @@ def _reset_streamlit() -> None:
     set_default_database(None)
 
 
+def point_app_at(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the app (and Streamlit's caches) open ``settings`` on its next run."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in Stores.env(settings).items():
+        monkeypatch.setenv(name, value)
+    _reset_streamlit()
+
+
 @pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty database file for the app, with no Canvas configured."""
-    path = tmp_path / "app.duckdb"
-    monkeypatch.setenv("TRACKER_DB_PATH", str(path))
+def db_path(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """An empty database for the app, with no Canvas configured."""
+    settings = stores.settings("app")
     monkeypatch.delenv("CANVAS_BASE_URL", raising=False)
     monkeypatch.delenv("CANVAS_TOKEN", raising=False)
-    _reset_streamlit()
-    yield path
+    point_app_at(settings, monkeypatch)
+    yield settings
     _reset_streamlit()
 
 
 @pytest.fixture
-def demo_db(db_path: Path, demo_file: Path) -> Path:
-    """The app's database file holds the demo data."""
-    shutil.copy(demo_file, db_path)
-    return db_path
+def demo_db(
+    stores: Stores, demo_template: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """The app's database holds the demo data."""
+    monkeypatch.delenv("CANVAS_BASE_URL", raising=False)
+    monkeypatch.delenv("CANVAS_TOKEN", raising=False)
+    settings = stores.copy(demo_template, "app")
+    point_app_at(settings, monkeypatch)
+    yield settings
+    _reset_streamlit()
 
 
 def _open(page: str | None = None, **query: str) -> AppTest:
@@ -90,11 +106,11 @@ def _button(at: AppTest, label: str):
     raise AssertionError(f"no button {label!r} in {[b.label for b in at.button]}")
 
 
-def _read(path: Path, sql: str) -> list[tuple]:
-    """Read the app's file through the app's own connection: DuckDB lets one process open
-    a file, and the app installed its connection as the process-wide one."""
+def _read(settings: Settings, sql: str) -> list[tuple]:
+    """Read the app's database through the app's own connection: DuckDB lets one process
+    open a file, and the app installed its connection as the process-wide one."""
     manager = default_database()
-    assert manager.db_path == str(path)
+    assert manager.settings == settings
     with manager.session() as cur:
         return cur.execute(sql).fetchall()
 
@@ -125,13 +141,13 @@ def test_every_page_on_an_empty_database_says_what_to_do(db_path, page):
 def test_the_sidebar_shows_database_sync_age_and_version(demo_db):
     at = _ok(_open())
     sidebar = _sidebar(at)
-    assert str(demo_db) in sidebar
+    assert demo_db.location in sidebar
     assert any("ago" in str(text) or "just now" in str(text) for text in sidebar)
     assert any("Data version: sync 4" in str(text) for text in sidebar)
 
 
 def test_an_unusable_database_is_explained(db_path, monkeypatch, tmp_path):
-    monkeypatch.setenv("TRACKER_DB_PATH", str(tmp_path / "missing-folder" / "x.duckdb"))
+    point_app_at(Settings(db_path=str(tmp_path / "missing-folder" / "x.duckdb")), monkeypatch)
     at = _ok(_open())
     assert at.error and "does not exist" in at.error[0].value
 
@@ -372,8 +388,8 @@ def test_progress_course_and_curriculum_views(demo_db):
 # Metadata: invalid edits refused with row and reason, nothing partial saved
 
 
-def _course_meta(path: Path) -> list[tuple]:
-    return _read(path, "SELECT course_id, color, notes, course_hours FROM meta.course_metadata "
+def _course_meta(settings: Settings) -> list[tuple]:
+    return _read(settings, "SELECT course_id, color, notes, course_hours FROM meta.course_metadata "
                        "ORDER BY course_id")
 
 
@@ -468,8 +484,8 @@ def canvas(monkeypatch) -> Iterator[FakeCanvas]:
         yield fake
 
 
-def _scores(path: Path) -> list[tuple]:
-    return _read(path, "SELECT course_id, student_id, current_score FROM canvas.enrollments "
+def _scores(settings: Settings) -> list[tuple]:
+    return _read(settings, "SELECT course_id, student_id, current_score FROM canvas.enrollments "
                        "ORDER BY ALL")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.test_app_pages import (  # noqa: F401 (fixtures)
@@ -14,6 +12,7 @@ from tests.test_app_pages import (  # noqa: F401 (fixtures)
     db_path,
     demo_db,
 )
+from tracker_db.config import Settings
 from tracker_db.db import default_database
 from tracker_db.edits import add_student_note
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
@@ -24,7 +23,7 @@ TOKEN = "review-token"
 
 
 @pytest.fixture
-def removed_student(demo_db: Path) -> tuple[int, str]:  # noqa: F811 (the imported fixture)
+def removed_student(demo_db: Settings) -> tuple[int, str]:  # noqa: F811 (the imported fixture)
     """The demo database after a sync in which one noted student left Canvas."""
     dataset = build_demo_dataset(seed=7)
     course = dataset.courses_for_teacher()[0]["id"]
@@ -80,8 +79,8 @@ def test_a_removed_student_is_reviewed_and_archived(removed_student):
     assert "Archive" in _texts(at)
 
 
-def _db(at) -> Path:
-    return Path(default_database().db_path)
+def _db(at) -> Settings:
+    return default_database().settings
 
 
 def test_students_page_hides_removed_students_until_the_toggle(removed_student):

@@ -163,6 +163,8 @@ OWNERS = {
     "meta": "tracker_db.store.teacher_data",
     "ops.sync_runs": "tracker_db.store.sync_runs",
     "ops.schema_migrations": "tracker_db.migrate",
+    "ops.write_token": "tracker_db.db",
+    "ops.settings": "tracker_db.store.settings",
 }
 _WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)\.(\w+)", re.IGNORECASE)
 

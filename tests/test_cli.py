@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -63,9 +64,33 @@ def test_sync_without_settings_says_what_is_missing(db_path, monkeypatch, capsys
     assert "CANVAS_TOKEN" in capsys.readouterr().err
 
 
+def test_status_never_creates_a_database(db_path, capsys):
+    assert main(["--db", db_path, "status"]) == 1
+    err = capsys.readouterr().err
+    assert f"no database file at {db_path}" in err and "canvas-tracker demo" in err
+    assert not Path(db_path).exists()
+
+
 def test_status_on_an_empty_database_says_what_to_do(db_path, capsys):
+    open_database(db_path).close()
     assert main(["--db", db_path, "status"]) == 0
-    assert "canvas-tracker demo" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "canvas-tracker demo" in out and "DuckDB file" in out
+
+
+def test_status_never_migrates(db_path, capsys):
+    # A database at an older schema (its newest migration undone) stays as it is.
+    database = open_database(db_path)
+    with database.session() as cur:
+        cur.execute("DROP TABLE ops.settings")
+        cur.execute("DELETE FROM ops.schema_migrations WHERE version = 8")
+    database.close()
+    assert main(["--db", db_path, "status"]) == 0
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        assert con.execute("SELECT max(version) FROM ops.schema_migrations").fetchone() == (7,)
+    finally:
+        con.close()
 
 
 def test_demo_fills_the_database_with_moving_data(db_path, capsys):

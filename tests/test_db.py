@@ -5,8 +5,8 @@ import threading
 import duckdb
 import pytest
 
-from tracker_db.db import default_database, transaction
-from tracker_db.errors import DatabaseError, TrackerError
+from tracker_db.db import TAKE_WRITE_TOKEN, default_database, transaction, write
+from tracker_db.errors import DatabaseError, TrackerError, WriteConflictError
 from tracker_db.migrate import open_database
 
 
@@ -43,16 +43,67 @@ def test_driver_errors_become_database_errors_with_the_cause(cur):
     assert _notes(cur) == []
 
 
-def test_conflicting_writers_fail_cleanly(fresh_db):
+def test_overlapping_writers_one_commits_the_other_is_refused_whole(fresh_db):
+    # Two write transactions that overlap: a DuckDB file refuses the second at its first
+    # statement, DuckLake at the later COMMIT; either way exactly one commits, the other is a
+    # WriteConflictError, and nothing of it is left.
     with fresh_db.session() as first, fresh_db.session() as second:
         with transaction(first):
             _insert(first, "base")
         first.execute("BEGIN TRANSACTION")
+        first.execute(TAKE_WRITE_TOKEN)
         first.execute("UPDATE meta.student_notes SET body = 'first'")
-        with pytest.raises(DatabaseError), transaction(second):
-            second.execute("UPDATE meta.student_notes SET body = 'second'")
-        first.execute("COMMIT")
-        assert _notes(second) == [("first",)]
+        committed = []
+        try:
+            with transaction(second):
+                second.execute("UPDATE meta.student_notes SET body = 'second'")
+            committed.append("second")
+        except WriteConflictError as e:
+            assert isinstance(e.__cause__, duckdb.TransactionException)
+        try:
+            first.execute("COMMIT")
+            committed.append("first")
+        except duckdb.TransactionException:
+            pass
+        assert len(committed) == 1
+        assert _notes(second) == [(committed[0],)]
+
+
+def test_write_tries_a_conflicting_transaction_again_whole(fresh_db):
+    attempts = []
+
+    def work(cur):
+        attempts.append(len(attempts) + 1)
+        _insert(cur, f"attempt {len(attempts)}")
+        if len(attempts) < 3:  # as if another process had committed first
+            raise WriteConflictError("simulated conflict")
+        return "done"
+
+    with fresh_db.session() as cur:
+        assert write(cur, work) == "done"
+        assert attempts == [1, 2, 3]
+        assert _notes(cur) == [("attempt 3",)]  # the failed attempts left nothing
+
+
+def test_write_gives_up_after_its_attempts_and_saves_nothing(fresh_db):
+    def work(cur):
+        _insert(cur, "never")
+        raise WriteConflictError("simulated conflict")
+
+    with fresh_db.session() as cur:
+        with pytest.raises(WriteConflictError, match="tried 3 times and gave up"):
+            write(cur, work, attempts=3)
+        assert _notes(cur) == []
+
+
+def test_every_write_transaction_takes_the_token(fresh_db):
+    with fresh_db.session() as cur:
+        before = cur.execute("SELECT token FROM ops.write_token").fetchall()
+        with transaction(cur):
+            _insert(cur, "x")
+        assert cur.execute("SELECT token FROM ops.write_token").fetchall() == [
+            (before[0][0] + 1,)
+        ]
 
 
 def test_each_thread_gets_its_own_cursor(fresh_db):

@@ -6,14 +6,14 @@ inactive students) is built once per module; tests that write work on a copy.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import polars as pl
 import pytest
 
+from tests.conftest import Stores
+from tracker_db.config import Settings
 from tracker_db.db import Database, like_pattern, set_default_database
 from tracker_db.edits import create_curriculum, set_student_group, set_student_tags
 from tracker_db.migrate import open_database
@@ -54,9 +54,9 @@ HOSTILE_STUDENT = 5005  # "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
-def demo(demo_file: Path) -> Iterator[Database]:
+def demo(demo_template: Settings) -> Iterator[Database]:
     """A read-only use of the demo database (tests must not write)."""
-    manager = open_database(demo_file)
+    manager = open_database(demo_template)
     previous = set_default_database(manager)
     yield manager
     set_default_database(previous)
@@ -64,11 +64,9 @@ def demo(demo_file: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def demo_copy(demo_file: Path, tmp_path: Path) -> Iterator[Database]:
+def demo_copy(demo_template: Settings, stores: Stores) -> Iterator[Database]:
     """A private copy of the demo database, installed as the process-wide one."""
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(demo_file, path)
-    manager = open_database(path)
+    manager = open_database(stores.copy(demo_template, "copy"))
     previous = set_default_database(manager)
     yield manager
     set_default_database(previous)
@@ -111,8 +109,8 @@ def test_like_pattern_takes_wildcards_literally():
     assert like_pattern("50%_a\\b") == "%50\\%\\_a\\\\b%"
 
 
-def test_sync_state_on_an_empty_database(tmp_path):
-    manager = open_database(tmp_path / "empty.duckdb")
+def test_sync_state_on_an_empty_database(stores):
+    manager = open_database(stores.settings("empty"))
     with manager.session() as cur:
         state = get_sync_state(cur=cur)
         assert state == SyncState()

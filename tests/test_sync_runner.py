@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.conftest import Stores
 from tracker_db.canvas.client import RetryPolicy
 from tracker_db.db import Database, set_default_database
 from tracker_db.errors import ConfigError, TrackerError
@@ -23,9 +23,9 @@ FAST_RETRY = RetryPolicy(max_retries=1, backoff_base=0.01, backoff_cap=0.02)
 
 
 @pytest.fixture
-def manager(tmp_path: Path) -> Iterator[Database]:
-    """A fresh database file, installed as the process-wide one."""
-    db = open_database(tmp_path / "runner.duckdb")
+def manager(stores: Stores) -> Iterator[Database]:
+    """A fresh database, installed as the process-wide one."""
+    db = open_database(stores.settings("runner"))
     previous = set_default_database(db)
     try:
         yield db

@@ -1,7 +1,12 @@
-"""The ``canvas-tracker`` command: sync, status, demo.
+"""The ``canvas-tracker`` command: sync, status, demo, maintain.
 
 Errors are printed to stderr as one readable line and the command exits non-zero; the token
 comes only from the environment (``CANVAS_TOKEN``) and is never printed.
+
+``sync`` holds the database only for its short steps, never for the fetch. Against a DuckDB
+file the dashboard holds, it asks the dashboard to run the sync (``sync.control``), or, when
+nothing takes the request, fails at once saying what to do. ``status`` opens the database
+read-only: it never creates a file or migrates one.
 """
 
 from __future__ import annotations
@@ -13,11 +18,16 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+import polars as pl
+
 from tracker_db.canvas.client import ProgressCallback
+from tracker_db.config import Settings, load_settings
 from tracker_db.db import Database, set_default_database
-from tracker_db.errors import TrackerError
-from tracker_db.migrate import open_database
+from tracker_db.errors import DatabaseBusyError, SyncError, TrackerError
+from tracker_db.maintenance import maintain
+from tracker_db.migrate import OpenPerUse, open_database
 from tracker_db.read_models.sync_status import get_recent_runs
+from tracker_db.sync import control
 from tracker_db.sync.from_canvas import sync_from_canvas
 
 
@@ -46,16 +56,26 @@ class TerminalProgress:
 
 
 def _parser() -> argparse.ArgumentParser:
-    # --db and -v work before or after the command (canvas-tracker sync --db x.duckdb).
+    # The storage options and -v work before or after the command (sync --db x.duckdb).
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db", default=argparse.SUPPRESS,
         help="database file (default: $TRACKER_DB_PATH or ./canvas_tracker.duckdb)",
     )
+    common.add_argument(
+        "--lake", default=argparse.SUPPRESS,
+        help="the shared backend: a DuckLake attach string, e.g. 'ducklake:postgres:dbname="
+             "tracker host=127.0.0.1 user=tracker' ($TRACKER_LAKE; wins over --db)",
+    )
+    common.add_argument(
+        "--lake-data", default=argparse.SUPPRESS,
+        help="the lake's data path, a folder or s3:// prefix ($TRACKER_LAKE_DATA)",
+    )
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log retries and steps")
     parser = argparse.ArgumentParser(
-        prog="canvas-tracker", description="Sync Canvas LMS data into a local DuckDB file.",
+        prog="canvas-tracker",
+        description="Sync Canvas LMS data into a DuckDB file or a shared DuckLake.",
         parents=[common],
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,19 +90,25 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--max-in-flight", type=int, default=None,
                       help="requests in flight at once (default 4)")
 
-    status = commands.add_parser("status", help="show the latest sync runs", parents=[common])
+    status = commands.add_parser(
+        "status", help="show the latest sync runs (read-only: never creates or migrates)",
+        parents=[common],
+    )
     status.add_argument("--limit", type=int, default=10)
 
     demo = commands.add_parser(
         "demo", help="fill the database from the built-in fake Canvas", parents=[common]
     )
     demo.add_argument("--syncs", type=int, default=4, help="syncs to run while the data moves")
+
+    commands.add_parser(
+        "maintain", parents=[common],
+        help="reclaim space: expire old lake snapshots and delete unreferenced files",
+    )
     return parser
 
 
-def _print_runs(database: Database, limit: int, out: TextIO) -> None:
-    with database.session() as cur:
-        runs = get_recent_runs(limit, cur=cur)
+def _print_runs(runs: pl.DataFrame, out: TextIO) -> None:
     if runs.is_empty():
         out.write("no syncs yet: run `canvas-tracker sync` or `canvas-tracker demo`\n")
         return
@@ -99,10 +125,70 @@ def _print_runs(database: Database, limit: int, out: TextIO) -> None:
         out.write(f"#{run['sync_id']:<4} {started}  {run['status']:<9} {duration:>8}  {detail}\n")
 
 
+def _held(busy: DatabaseBusyError) -> DatabaseBusyError:
+    return DatabaseBusyError(
+        f"{busy}. That process takes no sync requests. If it is the dashboard, let it sync "
+        "by itself: Sync page, 'Sync every N hours'. To sync from cron while dashboards run, "
+        "use the shared backend (TRACKER_LAKE, see the README). Otherwise stop that process "
+        "and run this again."
+    )
+
+
+def _sync(settings: Settings, args: argparse.Namespace, progress: ProgressCallback) -> str:
+    sessions = OpenPerUse(settings)
+    try:
+        with sessions.session():
+            pass  # can this process open the database at all?
+    except DatabaseBusyError as busy:
+        if settings.backend != "file":
+            raise
+        # The dashboard holds the file: ask it to run the sync (with its own settings).
+        try:
+            summary = control.request_sync(settings.db_path, progress)
+        except control.NoDashboard:
+            raise _held(busy) from busy
+        return f"the dashboard ran the sync: {summary}"
+    result = sync_from_canvas(
+        args.base_url or "", os.environ.get("CANVAS_TOKEN", ""),
+        max_in_flight=args.max_in_flight, progress=progress, sessions=sessions,
+    )
+    return result.summary()
+
+
+def _runs_from_dashboard(settings: Settings, limit: int) -> pl.DataFrame | None:
+    try:
+        rows = control.request_status(settings.db_path, limit)
+    except (control.NoDashboard, SyncError):
+        return None
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    if frame.height:
+        frame = frame.with_columns(pl.col("started_at").str.to_datetime(time_zone="UTC"))
+    return frame
+
+
+def _status(settings: Settings, limit: int, out: TextIO) -> None:
+    try:
+        database = Database(settings, read_only=True)  # no file is made, nothing migrated
+    except DatabaseBusyError as busy:
+        runs = _runs_from_dashboard(settings, limit) if settings.backend == "file" else None
+        if runs is None:
+            raise DatabaseBusyError(
+                f"{busy}. Status cannot read a DuckDB file while another process writes it "
+                "(the shared backend allows it); the dashboard's Sync page lists the runs"
+            ) from busy
+    else:
+        try:
+            with database.session() as cur:
+                runs = get_recent_runs(limit, cur=cur)
+        finally:
+            database.close()
+    out.write(f"{settings.description}: {settings.location}\n")
+    _print_runs(runs, out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    db_path = getattr(args, "db", None)
     logging.basicConfig(
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -110,24 +196,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress: ProgressCallback = TerminalProgress(sys.stderr)
     database: Database | None = None
     try:
-        database = open_database(db_path)
-        set_default_database(database)
+        settings = load_settings(db_path=getattr(args, "db", None),
+                                 lake=getattr(args, "lake", None),
+                                 lake_data=getattr(args, "lake_data", None))
         if args.command == "sync":
-            result = sync_from_canvas(
-                args.base_url or "", os.environ.get("CANVAS_TOKEN", ""),
-                max_in_flight=args.max_in_flight, progress=progress,
-            )
-            print(result.summary())
+            print(_sync(settings, args, progress))
         elif args.command == "status":
-            _print_runs(database, args.limit, sys.stdout)
-        elif args.command == "demo":
-            # Only the demo needs the built-in fake Canvas.
-            from tracker_db.sync.demo import load_demo_data
+            _status(settings, args.limit, sys.stdout)
+        else:
+            database = open_database(settings)
+            set_default_database(database)
+            if args.command == "demo":
+                # Only the demo needs the built-in fake Canvas.
+                from tracker_db.sync.demo import load_demo_data
 
-            results = load_demo_data(syncs=args.syncs, progress=progress)
-            print(f"demo data loaded into {database.db_path}:")
-            for result in results:
-                print(f"  {result.summary()}")
+                results = load_demo_data(syncs=args.syncs, progress=progress)
+                print(f"demo data loaded into {database.location}:")
+                for result in results:
+                    print(f"  {result.summary()}")
+            else:
+                print(maintain(database).summary())
     except TrackerError as e:
         print(f"canvas-tracker: error: {e}", file=sys.stderr)
         return 1

@@ -1,10 +1,13 @@
 """The one place that talks to DuckDB: connections, cursors, transactions and the SQL files.
 
-DuckDB allows one read-write process per database file, so a process keeps one connection
-(``Database``) and hands each caller its own ``cursor()``: cursors of one connection can be
-used from different threads, and each has its own transaction state. Everything else in
-tracker_db reaches DuckDB through this module; the schema belongs to ``migrate``, which
-builds on this module (never the reverse).
+Two backends, one SQL: a DuckDB file (one process may write it) or a DuckLake catalog,
+attached as ``lake`` and made every cursor's default, so statements name tables
+``schema.table`` on both. A process keeps one connection (``Database``) and hands each caller
+its own ``cursor()``: cursors of one connection can be used from different threads, and each
+has its own transaction state. Every write transaction takes the write token, and ``write``
+runs one again whole when another process committed first. Everything else in tracker_db
+reaches DuckDB through this module; the schema belongs to ``migrate``, which builds on this
+module (never the reverse).
 
 SQL lives in ``sql/``: migrations in ``sql/migrations/``, and every other statement in a file
 of named statements per module (``sql/store/metadata.sql`` for ``tracker_db.store.teacher_data``),
@@ -13,20 +16,29 @@ each introduced by a ``-- name: what_it_does`` line. ``sql_file`` reads such a f
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import random
 import re
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 import polars as pl
 
-from tracker_db.config import MEMORY_DB, load_settings, resolve_db_path
-from tracker_db.errors import ConfigError, DatabaseBusyError, DatabaseError, TrackerError
+from tracker_db.config import MEMORY_DB, Settings, load_settings, redact, resolve_db_path
+from tracker_db.errors import (
+    ConfigError,
+    DatabaseBusyError,
+    DatabaseError,
+    TrackerError,
+    WriteConflictError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +51,17 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 # ---------------------------------------------------------------------------------------------
-# Connections
+# Connections: a DuckDB file, or a DuckLake catalog
 
 
-def connect(db_path: str) -> Cursor:
-    """Open a DuckDB connection with the session settings every tracker cursor uses.
-
-    Raises:
-        DatabaseBusyError: Another process holds the file.
-        ConfigError: The file cannot be opened (not a database, no permission ...).
-    """
+def _connect_file(db_path: str, *, read_only: bool) -> Cursor:
+    if read_only and db_path != MEMORY_DB and not Path(db_path).is_file():
+        raise ConfigError(
+            f"no database file at {db_path}: nothing has been synced there yet (run "
+            "`canvas-tracker sync` or `canvas-tracker demo` first)"
+        )
     try:
-        con = duckdb.connect(db_path)
+        return duckdb.connect(db_path, read_only=read_only and db_path != MEMORY_DB)
     except duckdb.IOException as e:
         message = str(e)
         holder = _LOCK_HOLDER.search(message)
@@ -58,20 +69,97 @@ def connect(db_path: str) -> Cursor:
             raise DatabaseBusyError(
                 f"database file {db_path} is in use by another process "
                 f"(PID {holder['pid']}, {Path(holder['exe']).name}): only one process can "
-                "write it at a time; stop that process (the dashboard, or another "
-                "canvas-tracker command) and try again"
+                "open it while it writes; stop that process (the dashboard, or another "
+                "canvas-tracker command) and try again, or use the shared backend "
+                "(TRACKER_LAKE, see the README) so that many processes can"
             ) from e
         raise ConfigError(f"cannot open database file {db_path}: {message}") from e
     except duckdb.Error as e:
         raise ConfigError(f"cannot open database file {db_path}: {e}") from e
-    _configure(con)
+
+
+#: DuckDB's extensions for the shared backend, from the PyPI wheels (never downloaded):
+#: ``(extension, package)``.
+LAKE_EXTENSIONS = (
+    ("postgres_scanner", "duckdb_extension_postgres_scanner"),
+    ("ducklake", "duckdb_extension_ducklake"),
+)
+#: The catalog name the lake is attached as; SQL never names it (``USE lake`` on every cursor).
+LAKE_CATALOG = "lake"
+
+
+def extension_file(name: str, package: str) -> Path:
+    """Return the path of an extension file a wheel installed, for ``LOAD``.
+
+    Raises:
+        ConfigError: The wheel is missing, or built for another DuckDB version.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            f"the shared backend needs DuckDB's {name} extension: install it with "
+            "pip install 'canvas-tracker[lake]'"
+        )
+    folder = Path(next(iter(spec.submodule_search_locations))) / "extensions"
+    path = folder / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.is_file():
+        built = sorted(p.name for p in folder.glob("v*")) or ["none"]
+        raise ConfigError(
+            f"the {name} extension installed is for DuckDB {', '.join(built)}, not "
+            f"{duckdb.__version__}: install the DuckDB version pinned by canvas-tracker"
+        )
+    return path
+
+
+def _connect_lake(settings: Settings, *, read_only: bool) -> Cursor:
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    try:
+        for name, package in LAKE_EXTENSIONS:
+            con.execute(f"LOAD '{extension_file(name, package)}'")
+        # The attach string and path were checked for quotes (config.resolve_lake).
+        options = [f"DATA_PATH '{settings.lake_data}'"] + (["READ_ONLY"] if read_only else [])
+        con.execute(f"ATTACH '{settings.lake}' AS {LAKE_CATALOG} ({', '.join(options)})")
+    except duckdb.Error as e:
+        con.close()
+        raise ConfigError(
+            f"cannot open the lake {redact(settings.lake or '')}: {redact(str(e))}"
+        ) from e
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
-def _configure(cur: Cursor) -> None:
+def _configure(cur: Cursor, backend: str) -> None:
     # Every timestamp the tracker stores and compares is UTC; make the session agree so
-    # TIMESTAMPTZ values never shift with the machine's zone.
+    # TIMESTAMPTZ values never shift with the machine's zone. A lake cursor starts in the
+    # in-memory catalog, so it is pointed at the lake first.
+    if backend == "ducklake":
+        cur.execute(f"USE {LAKE_CATALOG}")
     cur.execute("SET TimeZone = 'UTC'")
+
+
+def connect(settings: Settings, *, read_only: bool = False) -> Cursor:
+    """Open a DuckDB connection on either backend, with the session settings every tracker
+    cursor uses.
+
+    Args:
+        settings: Where the data lives.
+        read_only: Open without writing (a lake attached read-only; a file shared with
+            other readers); a file must then exist.
+
+    Raises:
+        DatabaseBusyError: Another process holds the file.
+        ConfigError: The file or the lake cannot be opened.
+    """
+    if settings.backend == "ducklake":
+        con = _connect_lake(settings, read_only=read_only)
+    else:
+        con = _connect_file(settings.db_path, read_only=read_only)
+    _configure(con, settings.backend)
+    return con
 
 
 class Database:
@@ -81,28 +169,53 @@ class Database:
     up to date, which is what the app, the CLI and the tests use.
 
     Args:
-        db_path: File path or ``":memory:"``; None reads ``TRACKER_DB_PATH``.
+        target: Settings, a file path (or ``":memory:"``), or None to read the environment
+            (``TRACKER_LAKE`` wins over ``TRACKER_DB_PATH``).
+        read_only: Open without writing.
 
     Raises:
-        ConfigError: The path is unusable.
+        ConfigError: The path or the lake is unusable.
         DatabaseBusyError: Another process holds the file.
     """
 
-    def __init__(self, db_path: str | Path | None = None) -> None:
-        self.db_path = load_settings().db_path if db_path is None else resolve_db_path(db_path)
-        self._connection: Cursor | None = connect(self.db_path)
+    def __init__(
+        self, target: Settings | str | Path | None = None, *, read_only: bool = False
+    ) -> None:
+        if isinstance(target, Settings):
+            self.settings = target
+        elif target is None:
+            self.settings = load_settings()
+        else:
+            self.settings = Settings(db_path=resolve_db_path(target))
+        self.read_only = read_only
+        self._connection: Cursor | None = connect(self.settings, read_only=read_only)
+
+    @property
+    def backend(self) -> str:
+        """``file`` or ``ducklake``."""
+        return self.settings.backend
+
+    @property
+    def db_path(self) -> str:
+        """The DuckDB file (empty for a lake)."""
+        return self.settings.db_path
+
+    @property
+    def location(self) -> str:
+        """Where the data is, for people (never with a password)."""
+        return self.settings.location
 
     @property
     def in_memory(self) -> bool:
         """Whether the database lives only in this process."""
-        return self.db_path == MEMORY_DB
+        return self.settings.in_memory
 
     def cursor(self) -> Cursor:
         """Return a new cursor; the caller closes it (or use ``session()``)."""
         if self._connection is None:
-            raise TrackerError(f"database {self.db_path} is closed")
+            raise TrackerError(f"database {self.location} is closed")
         cur = self._connection.cursor()
-        _configure(cur)
+        _configure(cur, self.backend)
         return cur
 
     @contextmanager
@@ -121,8 +234,17 @@ class Database:
             self._connection = None
 
 
+class Sessions(Protocol):
+    """Anything that hands out cursors: a ``Database``, or an opener that opens one per use
+    (so a long fetch holds no database)."""
+
+    def session(self) -> AbstractContextManager[Cursor]:
+        """Yield a cursor, closing it (and whatever was opened for it) afterwards."""
+        ...
+
+
 # The database functions use when called without a cursor: the app installs its cached one,
-# the CLI the one it opened, tests a throwaway file.
+# the CLI the one it opened, tests a throwaway one.
 _default: Database | None = None
 _default_lock = threading.Lock()
 
@@ -162,7 +284,7 @@ def using(cur: Cursor | None) -> Iterator[Cursor]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Transactions
+# Transactions: one at a time per process, the write token, and a whole retry on conflict
 
 
 def _rollback(cur: Cursor) -> None:
@@ -173,20 +295,42 @@ def _rollback(cur: Cursor) -> None:
         log.debug("no transaction left to roll back", exc_info=True)
 
 
-# One write transaction at a time in this process (and DuckDB allows one writing process).
-# Without it, two threads could both read max(sync_id) + 1, or both find no metadata row and
-# insert one: DuckDB's appends never conflict, so such checks need the writers in a queue.
+def is_conflict(error: BaseException) -> bool:
+    """Whether a driver error says another transaction committed a change to the same data
+    first (DuckLake reports it at COMMIT, a DuckDB file at the conflicting statement)."""
+    return isinstance(error, duckdb.TransactionException) and "onflict" in str(error)
+
+
+# One write transaction at a time in this process. Across processes (a lake), the write
+# token does the same: every write transaction updates its one row first, so two that
+# overlap conflict at COMMIT instead of both committing. Without it two writers could both
+# read max(sync_id) + 1, or both find no metadata row and insert one, since appends never
+# conflict.
 _write_lock = threading.RLock()
+TAKE_WRITE_TOKEN = "UPDATE ops.write_token SET token = token + 1, taken_at = now()"
+#: The token's table and its one row (``migrate`` runs this once, with the ledger).
+WRITE_TOKEN_DDL = """
+CREATE TABLE IF NOT EXISTS ops.write_token (
+    token BIGINT NOT NULL,      -- counts write transactions; each one updates this row first
+    taken_at TIMESTAMPTZ
+);
+INSERT INTO ops.write_token SELECT 0, NULL WHERE NOT EXISTS (SELECT 1 FROM ops.write_token);
+"""
+#: How many times a write transaction is tried when other processes commit first.
+WRITE_ATTEMPTS = 6
 
 
 @contextmanager
-def transaction(cur: Cursor) -> Iterator[Cursor]:
+def transaction(cur: Cursor, *, take_token: bool = True) -> Iterator[Cursor]:
     """Run the block in one write transaction: COMMIT on success, ROLLBACK on any exception.
 
     DuckDB applies nothing of a transaction until COMMIT, so a failure anywhere in the block
-    (or in the COMMIT itself) leaves every table exactly as it was. Driver errors come out as
-    ``DatabaseError`` with the cause chained; every other exception is re-raised unchanged.
-    Write transactions of one process run one after another (reads never wait).
+    (or in the COMMIT itself) leaves every table exactly as it was. The transaction first
+    takes the write token (``ops.write_token``; only the schema's own bootstrap runs without
+    it). Driver errors come out as ``DatabaseError`` with the cause chained (a conflict with
+    another process as ``WriteConflictError``, which ``write`` tries again); every other
+    exception is re-raised unchanged. Write transactions of one process run one after another
+    (reads never wait).
     """
     with _write_lock:
         try:
@@ -196,16 +340,63 @@ def transaction(cur: Cursor) -> Iterator[Cursor]:
                 f"cannot start a transaction on this cursor (is one already open?): {e}"
             ) from e
         try:
+            if take_token:
+                cur.execute(TAKE_WRITE_TOKEN)
             yield cur
             cur.execute("COMMIT")
         except duckdb.Error as e:
             _rollback(cur)
+            if is_conflict(e):
+                raise WriteConflictError(
+                    f"another process changed the same data first; nothing was saved: {e}"
+                ) from e
             raise DatabaseError(
                 f"the database refused the change, nothing was saved: {e}"
             ) from e
         except BaseException:
             _rollback(cur)
             raise
+
+
+T = TypeVar("T")
+
+
+def write(
+    cur: Cursor,
+    work: Callable[[Cursor], T],
+    *,
+    attempts: int = WRITE_ATTEMPTS,
+    take_token: bool = True,
+) -> T:
+    """Run ``work(cur)`` in one write transaction, trying it again whole on a conflict.
+
+    ``work`` must read what it depends on inside the transaction (ids, existing rows), so a
+    retry sees what the other process committed: nothing is lost or written twice.
+
+    Args:
+        cur: Cursor to write with.
+        work: The transaction's body; its return value is returned.
+        attempts: Tries before giving up.
+        take_token: Take the write token (the schema bootstrap alone does not).
+
+    Raises:
+        WriteConflictError: Other processes committed first every time; nothing was saved.
+        DatabaseError: The database refused the change.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction(cur, take_token=take_token):
+                return work(cur)
+        except WriteConflictError as e:
+            if attempt == attempts:
+                raise WriteConflictError(
+                    f"other processes kept writing first: tried {attempts} times and gave "
+                    f"up; nothing was saved ({e.__cause__})"
+                ) from e.__cause__
+            log.info("write conflict (attempt %d of %d); trying again", attempt, attempts)
+            # Back off with jitter so two writers do not collide again in step.
+            time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 # ---------------------------------------------------------------------------------------------

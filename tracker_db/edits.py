@@ -1,10 +1,10 @@
 """Teachers' edits of their own data (layer 3, ``meta``): one write transaction each.
 
 What the pages, the CLI and scripts call to change notes, tags, groups, curricula and the
-metadata of courses and assignments. Every function opens one transaction and writes
-through ``store.teacher_data``, the only writer of those tables: a single edit (one note, one
-student's tags) and a whole editor table go through the same validators, statements and
-messages, and a refused edit changes nothing.
+metadata of courses and assignments. Every function is one write transaction (tried again
+whole if another process commits first) that writes through ``store.teacher_data``, the only
+writer of those tables: a single edit (one note, one student's tags) and a whole editor table
+go through the same validators, statements and messages, and a refused edit changes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from tracker_db.db import Cursor, transaction, using
+from tracker_db.db import Cursor, using, write
 from tracker_db.store import teacher_data
 from tracker_db.store.teacher_data import (
     ASSIGNMENT_METADATA,
@@ -95,8 +95,8 @@ def save_course_metadata(rows: Rows, *, cur: Cursor | None = None) -> SaveResult
         DataValidationError: Some row is invalid; the message names each such row and why,
             and nothing was saved.
     """
-    with using(cur) as c, transaction(c):
-        return teacher_data.save_metadata(c, COURSE_METADATA, rows)
+    with using(cur) as c:
+        return write(c, lambda c: teacher_data.save_metadata(c, COURSE_METADATA, rows))
 
 
 def save_assignment_metadata(rows: Rows, *, cur: Cursor | None = None) -> SaveResult:
@@ -110,8 +110,8 @@ def save_assignment_metadata(rows: Rows, *, cur: Cursor | None = None) -> SaveRe
     Raises:
         DataValidationError: Some row is invalid (each named); nothing was saved.
     """
-    with using(cur) as c, transaction(c):
-        return teacher_data.save_metadata(c, ASSIGNMENT_METADATA, rows)
+    with using(cur) as c:
+        return write(c, lambda c: teacher_data.save_metadata(c, ASSIGNMENT_METADATA, rows))
 
 
 def save_student_metadata(rows: Rows, *, cur: Cursor | None = None) -> SaveResult:
@@ -125,8 +125,8 @@ def save_student_metadata(rows: Rows, *, cur: Cursor | None = None) -> SaveResul
     Raises:
         DataValidationError: Some row is invalid (each named); nothing was saved.
     """
-    with using(cur) as c, transaction(c):
-        return teacher_data.save_metadata(c, STUDENT_METADATA, rows)
+    with using(cur) as c:
+        return write(c, lambda c: teacher_data.save_metadata(c, STUDENT_METADATA, rows))
 
 
 def save_curricula(
@@ -151,8 +151,9 @@ def save_curricula(
         DataValidationError: Some row is invalid (each named), a name is used twice, or an
             id is unknown; nothing was saved.
     """
-    with using(cur) as c, transaction(c):
-        return teacher_data.save_curricula(c, rows, deleted_ids=deleted_ids)
+    deleted = list(deleted_ids)
+    with using(cur) as c:
+        return write(c, lambda c: teacher_data.save_curricula(c, rows, deleted_ids=deleted))
 
 
 def removed_keys(original: pl.DataFrame, edited: Rows, key: str) -> list[str]:
@@ -174,9 +175,12 @@ def _set_fields(
     key = validate_id(key_value, f"{table.what} id")
     if not changes:
         return  # nothing to change
-    with using(cur) as c, transaction(c):
+    def edit(c: Cursor) -> None:
         row = teacher_data.stored_metadata(c, table, key) | changes
         teacher_data.save_metadata(c, table, [row], numbered=False)
+
+    with using(cur) as c:
+        write(c, edit)
 
 
 def set_course_metadata(
@@ -252,8 +256,8 @@ def add_student_note(student_id: int, body: str, *, cur: Cursor | None = None) -
     Raises:
         DataValidationError: The id is not a positive integer or the body is empty or too long.
     """
-    with using(cur) as c, transaction(c):
-        return teacher_data.add_note(c, student_id, body)
+    with using(cur) as c:
+        return write(c, lambda c: teacher_data.add_note(c, student_id, body))
 
 
 def delete_student_note(note_id: str, *, cur: Cursor | None = None) -> None:
@@ -262,8 +266,8 @@ def delete_student_note(note_id: str, *, cur: Cursor | None = None) -> None:
     Raises:
         DataValidationError: No note has that id.
     """
-    with using(cur) as c, transaction(c):
-        teacher_data.delete_note(c, note_id)
+    with using(cur) as c:
+        write(c, lambda c: teacher_data.delete_note(c, note_id))
 
 
 def create_curriculum(
@@ -299,15 +303,18 @@ def create_curriculum(
     row = {"curriculum_id": chosen_id, "is_new": True, "name": clean_name,
            "description": description, "color": color, "start_date": start_date,
            "courses": list(course_ids)}
-    with using(cur) as c, transaction(c):
-        teacher_data.save_curricula(c, [row], numbered=False)
+    with using(cur) as c:
+        write(c, lambda c: teacher_data.save_curricula(c, [row], numbered=False))
     return chosen_id
 
 
 def _change_curriculum(curriculum_id: str, changes: dict[str, Any], cur: Cursor | None) -> None:
-    with using(cur) as c, transaction(c):
+    def edit(c: Cursor) -> None:
         row = teacher_data.stored_curriculum(c, curriculum_id) | changes
         teacher_data.save_curricula(c, [row], numbered=False)
+
+    with using(cur) as c:
+        write(c, edit)
 
 
 def update_curriculum(
@@ -348,6 +355,9 @@ def delete_curriculum(curriculum_id: str, *, cur: Cursor | None = None) -> None:
     Raises:
         DataValidationError: No curriculum has that id.
     """
-    with using(cur) as c, transaction(c):
+    def delete(c: Cursor) -> None:
         teacher_data.stored_curriculum(c, curriculum_id)  # refuses an unknown id in words
         teacher_data.save_curricula(c, [], deleted_ids=[curriculum_id], numbered=False)
+
+    with using(cur) as c:
+        write(c, delete)

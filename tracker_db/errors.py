@@ -22,6 +22,11 @@ class DatabaseError(TrackerError):
     """DuckDB refused an operation (a write conflict, a full disk ...); nothing was saved."""
 
 
+class WriteConflictError(DatabaseError):
+    """Another process committed first and the write was tried again too often; nothing was
+    saved."""
+
+
 class MigrationError(TrackerError):
     """The database schema cannot be brought to the version this code expects."""
 

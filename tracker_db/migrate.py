@@ -14,19 +14,24 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from tracker_db.db import Cursor, Database, sql_dir, transaction
+from tracker_db.config import Settings
+from tracker_db.db import WRITE_TOKEN_DDL, Cursor, Database, count, sql_dir, write
 from tracker_db.errors import DatabaseError, MigrationError
 
 _FILENAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
-# The ledger must exist before the first migration can be recorded, so it is created here
-# rather than by a migration.
-_LEDGER_DDL = """
+# The ledger must exist before the first migration can be recorded, and the write token
+# before the first write transaction can take it, so both are created here rather than by a
+# migration (in one transaction, so two processes opening a new lake at once make one of
+# each: the second conflicts and, tried again, finds them).
+_BOOTSTRAP = """
 CREATE SCHEMA IF NOT EXISTS ops;
 CREATE TABLE IF NOT EXISTS ops.schema_migrations (
     version INTEGER NOT NULL,
@@ -34,6 +39,11 @@ CREATE TABLE IF NOT EXISTS ops.schema_migrations (
     checksum VARCHAR NOT NULL,
     applied_at TIMESTAMPTZ NOT NULL
 );
+"""
+_BOOTSTRAPPED = """
+SELECT count(*) FROM information_schema.tables
+WHERE table_catalog = current_database() AND table_schema = 'ops'
+  AND table_name IN ('schema_migrations', 'write_token')
 """
 
 
@@ -87,14 +97,50 @@ def applied_migrations(cur: Cursor) -> dict[int, tuple[str, str]]:
     return {version: (name, checksum) for version, name, checksum in rows}
 
 
+def discover_baseline(folder: Path | None = None) -> Migration | None:
+    """Return the newest baseline (``migrations/baseline/NNNN_schema.sql``): the whole schema
+    as of migration NNNN, for a new database. None when there is none.
+
+    Raises:
+        MigrationError: A file name does not follow ``NNNN_description.sql``.
+    """
+    found = discover_migrations((folder or sql_dir() / "migrations") / "baseline")
+    return found[-1] if found else None
+
+
+def _bootstrap(cur: Cursor) -> None:
+    try:
+        if count(cur, _BOOTSTRAPPED) < 2:
+            write(cur, lambda c: c.execute(_BOOTSTRAP + WRITE_TOKEN_DDL), take_token=False)
+    except (duckdb.Error, DatabaseError) as e:
+        raise MigrationError(f"cannot create the migration ledger: {e}") from e
+
+
+def _record(cur: Cursor, migration: Migration) -> None:
+    cur.execute(
+        "INSERT INTO ops.schema_migrations VALUES (?, ?, ?, now())",
+        [migration.version, migration.name, migration.checksum],
+    )
+
+
 def apply_migrations(
-    cur: Cursor, migrations: list[Migration] | None = None
+    cur: Cursor,
+    migrations: list[Migration] | None = None,
+    *,
+    baseline: Migration | None = None,
 ) -> list[int]:
     """Bring the database up to the newest migration.
+
+    A database without any migration starts from the baseline (one transaction for the
+    whole schema, recorded as every migration it covers); others apply what they lack, each
+    migration with its ledger row in one transaction. Each transaction checks the ledger
+    again, so processes opening one database at once apply every migration exactly once.
 
     Args:
         cur: Cursor on the database.
         migrations: The migrations to apply (default: the project's files).
+        baseline: The schema a new database starts from (default: the project's baseline,
+            when ``migrations`` is the project's too; none for other migration lists).
 
     Returns:
         The versions applied now (empty when the database was up to date).
@@ -103,9 +149,11 @@ def apply_migrations(
         MigrationError: An applied file changed since, the database is newer than this code,
             or a migration failed (its changes rolled back).
     """
-    migrations = discover_migrations() if migrations is None else migrations
+    if migrations is None:
+        migrations = discover_migrations()
+        baseline = discover_baseline() if baseline is None else baseline
+    _bootstrap(cur)
     try:
-        cur.execute(_LEDGER_DDL)
         applied = applied_migrations(cur)
     except duckdb.Error as e:
         raise MigrationError(f"cannot read the migration ledger: {e}") from e
@@ -126,36 +174,66 @@ def apply_migrations(
             )
 
     done: list[int] = []
-    for migration in migrations:
-        if migration.version in applied:
-            continue
+    if not applied and baseline is not None:
+        covered = [m for m in migrations if m.version <= baseline.version]
+
+        def start_from_baseline(c: Cursor) -> list[int]:
+            if applied_migrations(c):
+                return []  # another process has just done it
+            c.execute(baseline.sql)
+            for migration in covered:
+                _record(c, migration)
+            return [m.version for m in covered]
+
         try:
-            with transaction(cur):
-                cur.execute(migration.sql)
-                cur.execute(
-                    "INSERT INTO ops.schema_migrations VALUES (?, ?, ?, now())",
-                    [migration.version, migration.name, migration.checksum],
-                )
+            done = write(cur, start_from_baseline)
+        except DatabaseError as e:
+            raise MigrationError(
+                f"the baseline schema {baseline.path.name} failed: {e.__cause__}"
+            ) from e.__cause__
+
+    for migration in migrations:
+        if migration.version in applied or migration.version in done:
+            continue
+
+        def apply(c: Cursor, migration: Migration = migration) -> bool:
+            if migration.version in applied_migrations(c):
+                return False  # another process has just applied it
+            c.execute(migration.sql)
+            _record(c, migration)
+            return True
+
+        try:
+            if write(cur, apply):
+                done.append(migration.version)
         except DatabaseError as e:
             raise MigrationError(
                 f"migration {migration.path.name} failed: {e.__cause__}"
             ) from e.__cause__
-        done.append(migration.version)
     return done
 
 
-def open_database(db_path: str | Path | None = None) -> Database:
+def schema_version(cur: Cursor) -> int:
+    """Return the newest migration recorded (0 for a database without a ledger)."""
+    if count(cur, _BOOTSTRAPPED) < 2:
+        return 0
+    return count(cur, "SELECT coalesce(max(version), 0) FROM ops.schema_migrations")
+
+
+def open_database(target: Settings | str | Path | None = None) -> Database:
     """Open a database and bring its schema up to date.
 
     Args:
-        db_path: File path or ``":memory:"``; None reads ``TRACKER_DB_PATH``.
+        target: Settings, a file path or ``":memory:"``; None reads the environment
+            (``TRACKER_LAKE`` wins over ``TRACKER_DB_PATH``).
 
     Raises:
-        ConfigError: The path is unusable.
+        ConfigError: The path or the lake is unusable.
         DatabaseBusyError: Another process holds the file.
-        MigrationError: The schema cannot be brought up to date (the file is left closed).
+        MigrationError: The schema cannot be brought up to date (the database is left
+            closed).
     """
-    database = Database(db_path)
+    database = Database(target)
     try:
         with database.session() as cur:
             apply_migrations(cur)
@@ -163,3 +241,27 @@ def open_database(db_path: str | Path | None = None) -> Database:
         database.close()
         raise
     return database
+
+
+class OpenPerUse:
+    """Cursors from a database opened for each use and closed right after (``db.Sessions``).
+
+    A command-line sync uses this: it holds the database only for its short steps, never
+    for the fetch, so the dashboard (or another command) can open a DuckDB file meanwhile.
+
+    Args:
+        settings: Where the data lives.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @contextmanager
+    def session(self) -> Iterator[Cursor]:
+        """Open the database, yield a cursor, then close both."""
+        database = open_database(self.settings)
+        try:
+            with database.session() as cur:
+                yield cur
+        finally:
+            database.close()

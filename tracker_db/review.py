@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tracker_db.db import Cursor, transaction, using
+from tracker_db.db import Cursor, using, write
 from tracker_db.errors import DataValidationError
 from tracker_db.store import OwnedRows, history, lifecycle, snapshot, summaries, teacher_data
 from tracker_db.validation import validate_object_type
@@ -95,7 +95,7 @@ def delete_permanently(
     Raises:
         DataValidationError: Unknown or active object, or the confirmed plan is out of date.
     """
-    with using(cur) as c, transaction(c):
+    def delete(c: Cursor) -> DeletionPlan:
         current = _plan(c, object_type, object_id)
         if (confirm.object_type, confirm.object_id, confirm.rows) != (
             current.object_type, current.object_id, current.rows
@@ -111,18 +111,24 @@ def delete_permanently(
             owner.delete(c, current.object_type, object_id)
         lifecycle.delete_status(c, current.object_type, object_id)
         summaries.forget_object(c, current.object_type, object_id, scored)
-    return current
+        return current
+
+    with using(cur) as c:
+        return write(c, delete)
 
 
 def _decide(object_type: str, object_id: int, *, archived: bool, cur: Cursor | None) -> None:
     object_type = validate_object_type(object_type)
-    with using(cur) as c, transaction(c):
+    def decide(c: Cursor) -> None:
         # Only removed objects take a decision, and layer 0 hides them either way, so the
         # hidden students' submission counts stay as the sync wrote them.
         lifecycle.require_removed(c, object_type, object_id)
         lifecycle.set_review_decision(
             c, object_type, object_id, archived=archived, at=datetime.now(UTC)
         )
+
+    with using(cur) as c:
+        write(c, decide)
 
 
 def keep_inactive(object_type: str, object_id: int, *, cur: Cursor | None = None) -> None:

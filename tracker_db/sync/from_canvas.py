@@ -7,6 +7,8 @@ database as it was and is recorded in ``ops.sync_runs`` with a readable reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -17,7 +19,7 @@ from tracker_db.canvas.client import (
     RetryPolicy,
     is_loopback,
 )
-from tracker_db.db import Cursor, using
+from tracker_db.db import Cursor, Sessions, default_database, using
 from tracker_db.errors import CanvasAPIError, ConfigError, TrackerError
 from tracker_db.store import sync_runs, teacher_data
 from tracker_db.sync.write import SyncResult, full_canvas_sync, record_failed_run
@@ -59,12 +61,15 @@ def sync_from_canvas(
     retry: RetryPolicy | None = None,
     recorded_at: datetime | None = None,
     cur: Cursor | None = None,
+    sessions: Sessions | None = None,
 ) -> SyncResult:
     """Fetch everything from Canvas, then write it with ``full_canvas_sync``.
 
     Courses the teacher switched off (``meta.course_metadata.tracking_enabled`` false) are
     listed but not fetched. Any failure, fetching or writing, leaves the database as it was
-    and is recorded in ``ops.sync_runs`` with a readable reason.
+    and is recorded in ``ops.sync_runs`` with a readable reason. The database is used in
+    three short steps (read what to fetch; fetch with no cursor; write), so with
+    ``sessions`` that open a database per use, nothing holds the database during the fetch.
 
     Args:
         base_url: The institution's Canvas address.
@@ -73,40 +78,56 @@ def sync_from_canvas(
         progress: Optional ``(step, done, total, message)`` callback.
         retry: Retry settings for the client.
         recorded_at: Time stamped on the history rows (default: the sync's start).
-        cur: Cursor to use; default a session of the process-wide database.
+        cur: Cursor to use for every step.
+        sessions: Where each step takes a cursor instead (e.g. ``migrate.OpenPerUse``);
+            default the process-wide database.
 
     Raises:
         ConfigError: Bad base URL or token, or demo data and real data would mix (nothing
             fetched, nothing recorded).
+        DatabaseBusyError: The database could not be opened for a step.
         CanvasAPIError: Canvas refused or failed.
         DataValidationError: Canvas sent data that does not validate.
         SyncError: Writing failed.
     """
     started_at = datetime.now(UTC)
-    with using(cur) as c:
-        client = CanvasClient(
-            base_url, token,
-            max_in_flight=DEFAULT_MAX_IN_FLIGHT if max_in_flight is None else max_in_flight,
-            retry=retry, progress=progress,
-        )
-        source = client.base_url
+
+    @contextmanager
+    def step() -> Iterator[Cursor]:
+        if cur is not None:
+            yield cur
+        else:
+            with (sessions or default_database()).session() as c:
+                yield c
+
+    client = CanvasClient(
+        base_url, token,
+        max_in_flight=DEFAULT_MAX_IN_FLIGHT if max_in_flight is None else max_in_flight,
+        retry=retry, progress=progress,
+    )
+    source = client.base_url
+    with step() as c:
         check_source_matches(source, cur=c)
-        try:
-            with client:
-                data = client.fetch_all(untracked_course_ids=teacher_data.untracked_course_ids(c))
-        except TrackerError as e:
+        untracked = teacher_data.untracked_course_ids(c)
+    try:
+        with client:
+            data = client.fetch_all(untracked_course_ids=untracked)
+    except TrackerError as e:
+        with step() as c:
             record_failed_run(c, started_at, source, str(e))
-            raise
-        except Exception as e:
-            # Anything else from the HTTP stack (an invalid URL, too many redirects ...).
-            error = CanvasAPIError(f"fetching from Canvas failed: {type(e).__name__}: {e}")
+        raise
+    except Exception as e:
+        # Anything else from the HTTP stack (an invalid URL, too many redirects ...).
+        error = CanvasAPIError(f"fetching from Canvas failed: {type(e).__name__}: {e}")
+        with step() as c:
             record_failed_run(c, started_at, source, str(error))
-            raise error from e
-        if progress is not None:
-            progress("write", 0, 1, "validating and saving")
+        raise error from e
+    if progress is not None:
+        progress("write", 0, 1, "validating and saving")
+    with step() as c:
         result = full_canvas_sync(
             data, source=source, started_at=started_at, recorded_at=recorded_at, cur=c
         )
-        if progress is not None:
-            progress("write", 1, 1, result.summary())
-        return result
+    if progress is not None:
+        progress("write", 1, 1, result.summary())
+    return result

@@ -44,6 +44,7 @@ class SyncStatus:
             with the one it last saw to notice a new outcome.
         phase: ``idle`` (never ran), ``running``, ``succeeded`` or ``failed`` (the latest run).
         kind: ``canvas`` or ``demo`` for the latest run.
+        trigger: What started it: ``button``, ``schedule``, ``on open``, ``command line``.
         step: The latest progress step (``connect``, ``fetch``, ``write``, ``demo`` ...).
         done: Progress within the step.
         total: Size of the step (0 when unknown).
@@ -57,6 +58,7 @@ class SyncStatus:
     run_number: int = 0
     phase: SyncPhase = "idle"
     kind: SyncKind | None = None
+    trigger: str = ""
     step: str = ""
     done: int = 0
     total: int = 0
@@ -147,6 +149,8 @@ class SyncRunner:
         kind: SyncKind = "canvas",
         base_url: str | None = None,
         token: str | None = None,
+        *,
+        trigger: str = "button",
     ) -> bool:
         """Start a sync unless one is running.
 
@@ -155,6 +159,7 @@ class SyncRunner:
                 fake Canvas, into an empty database).
             base_url: The Canvas address.
             token: The teacher's access token (kept only for the run; never shown).
+            trigger: What started it, for the status (``button``, ``schedule`` ...).
 
         Returns:
             True if this call started a sync; False if one was already running (the
@@ -183,6 +188,7 @@ class SyncRunner:
                 run_number=self._status.run_number + 1,
                 phase="running",
                 kind=kind,
+                trigger=trigger,
                 step="start",
                 message="starting",
                 started_at=datetime.now(UTC),

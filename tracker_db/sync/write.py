@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from tracker_db.canvas.shaping import ShapedSync, shape_canvas_data
-from tracker_db.db import Cursor, transaction, using
+from tracker_db.db import Cursor, using, write
 from tracker_db.errors import DatabaseError, DataValidationError, SyncError
 from tracker_db.store import history, lifecycle, snapshot, summaries, sync_runs
 
@@ -87,17 +87,19 @@ def record_failed_run(
     cur: Cursor, started_at: datetime, source: str | None, error: str
 ) -> None:
     """Record a failed sync attempt in its own transaction (after the sync's rollback)."""
+    def record(c: Cursor) -> None:
+        sync_runs.record_run(c, {
+            "sync_id": sync_runs.next_sync_id(c),
+            "started_at": started_at,
+            "finished_at": datetime.now(UTC),
+            "status": "failed",
+            "source": source,
+            "duration_seconds": (datetime.now(UTC) - started_at).total_seconds(),
+            "error": error,
+        })
+
     try:
-        with transaction(cur):
-            sync_runs.record_run(cur, {
-                "sync_id": sync_runs.next_sync_id(cur),
-                "started_at": started_at,
-                "finished_at": datetime.now(UTC),
-                "status": "failed",
-                "source": source,
-                "duration_seconds": (datetime.now(UTC) - started_at).total_seconds(),
-                "error": error,
-            })
+        write(cur, record)
     except (DatabaseError, duckdb.Error):
         # The database itself is failing; the caller still gets the original error.
         log.exception("could not record the failed sync run")
@@ -113,34 +115,46 @@ def write_sync(
 ) -> dict[str, Any]:
     """Write a shaped sync in one transaction: layers 1, 2 and 0, page summaries, run record.
 
+    The transaction is tried again whole when another process commits first (its sync id
+    and every comparison are read again inside it).
+
     Returns:
         ``SyncResult`` fields: sync_id, counts, grade_history_rows, assignment_score_rows,
         removed_objects, reactivated_objects.
     """
-    with transaction(cur):
-        sync_id = sync_runs.next_sync_id(cur)
-        stamp = recorded_at or started_at
-        # Submissions are compared with the previous layer 1, so before it is replaced.
-        score_rows = history.append_assignment_scores(cur, sync_id, stamp, shaped.submissions)
-        counts = snapshot.replace_snapshot(cur, shaped)
-        grade_rows = history.append_grade_history(cur, sync_id, stamp)
-        changes = lifecycle.update_lifecycle(cur, sync_id, stamp)
-        # The summary schema: what dashboard pages read instead of aggregating layers 1-2.
-        summaries.write_course_students(cur, sync_id)
-        summaries.write_students(cur)
-        summaries.append_submission_changes(cur, sync_id)
-        summaries.write_hidden_submission_changes(cur)
-        sync_runs.record_run(cur, {
-            "sync_id": sync_id,
-            "started_at": started_at,
-            "finished_at": datetime.now(UTC),
-            "status": "succeeded",
-            "source": source,
-            **counts,
-            "grade_history_rows": grade_rows,
-            "assignment_score_rows": score_rows,
-            "duration_seconds": (datetime.now(UTC) - started_at).total_seconds(),
-        })
+    return write(cur, lambda c: _write_layers(c, shaped, started_at, recorded_at, source))
+
+
+def _write_layers(
+    cur: Cursor,
+    shaped: ShapedSync,
+    started_at: datetime,
+    recorded_at: datetime | None,
+    source: str | None,
+) -> dict[str, Any]:
+    sync_id = sync_runs.next_sync_id(cur)
+    stamp = recorded_at or started_at
+    # Submissions are compared with the previous layer 1, so before it is replaced.
+    score_rows = history.append_assignment_scores(cur, sync_id, stamp, shaped.submissions)
+    counts = snapshot.replace_snapshot(cur, shaped)
+    grade_rows = history.append_grade_history(cur, sync_id, stamp)
+    changes = lifecycle.update_lifecycle(cur, sync_id, stamp)
+    # The summary schema: what dashboard pages read instead of aggregating layers 1-2.
+    summaries.write_course_students(cur, sync_id)
+    summaries.write_students(cur)
+    summaries.append_submission_changes(cur, sync_id)
+    summaries.write_hidden_submission_changes(cur)
+    sync_runs.record_run(cur, {
+        "sync_id": sync_id,
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC),
+        "status": "succeeded",
+        "source": source,
+        **counts,
+        "grade_history_rows": grade_rows,
+        "assignment_score_rows": score_rows,
+        "duration_seconds": (datetime.now(UTC) - started_at).total_seconds(),
+    })
     return {
         "sync_id": sync_id,
         "counts": counts,
