@@ -8,6 +8,7 @@ own database connection.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -588,3 +589,51 @@ def test_canvas_settings_can_come_from_secrets(db_path):
     texts = _texts(at)
     assert "https://canvas.example.edu" in texts and TOKEN not in texts
     assert not _button(at, "Run sync").disabled
+
+
+def test_the_schedule_is_set_on_the_sync_page_and_kept(demo_db):
+    at = _ok(_open("pages/sync.py"))
+    assert "Schedule" in _texts(at)
+    at.number_input[0].set_value(6.0)
+    at.number_input[1].set_value(2.0)
+    at.button(key="FormSubmitter:schedule-Save schedule").click()
+    _ok(at.run())
+    assert "Schedule saved\\." in _texts(at)  # escaped Markdown
+    assert dict(_read(demo_db, "SELECT name, value FROM ops.settings WHERE name LIKE "
+                               "'schedule.%'")) == {"schedule.every_hours": "6",
+                                                    "schedule.on_open_hours": "2"}
+    assert [n.value for n in _ok(_open("pages/sync.py")).number_input[:2]] == [6.0, 2.0]
+
+
+@pytest.mark.file_only
+def test_the_running_app_takes_a_sync_request_from_the_command_line(demo_db, canvas):
+    import subprocess
+    import sys
+
+    _ok(_open())  # the app now holds the file, and listens for requests
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "CANVAS_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker_db.cli", "sync", "--db", demo_db.db_path],
+        capture_output=True, text=True, timeout=120, env=env,
+        cwd=str(Path(APP).parent),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("the dashboard ran the sync: sync 5:")
+    assert _read(demo_db, "SELECT source FROM ops.sync_runs WHERE sync_id = 5") == [
+        (canvas.base_url,)]
+
+
+def test_the_sidebar_names_the_backend(demo_db, backend):
+    sidebar = _sidebar(_ok(_open()))
+    expected = "DuckLake" if backend == "ducklake" else "DuckDB file"
+    assert any(expected in text for text in sidebar)
+
+
+def test_where_the_data_lives_can_come_from_secrets(db_path, monkeypatch, tmp_path):
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    elsewhere = str(tmp_path / "from-secrets.duckdb")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["TRACKER_DB_PATH"] = elsewhere
+    _ok(at.run())
+    assert elsewhere in _sidebar(at)

@@ -158,3 +158,9 @@ def test_a_real_canvas_sync_refuses_a_demo_database(db_path, capsys, monkeypatch
     # Refused before any request: canvas.test is never contacted.
     assert main(["--db", db_path, "sync", "--base-url", "https://canvas.test"]) == 1
     assert "holds demo data" in capsys.readouterr().err
+
+
+def test_maintain_on_a_file_checkpoints_it(db_path, capsys):
+    open_database(db_path).close()
+    assert main(["--db", db_path, "maintain"]) == 0
+    assert "checkpointed the DuckDB file" in capsys.readouterr().out

@@ -61,11 +61,18 @@ class Server:
     log: Path
 
 
-def start_dashboard(db_path: Path, env: dict[str, str], log: Path) -> Server:
-    """Start ``streamlit run app.py`` on a free loopback port and wait until it answers."""
+def start_dashboard(storage: Path | dict[str, str], env: dict[str, str], log: Path) -> Server:
+    """Start ``streamlit run app.py`` on a free loopback port and wait until it answers.
+
+    Args:
+        storage: The DuckDB file, or the settings' environment (``Stores.env``).
+        env: More environment (the Canvas settings).
+        log: Where its output goes.
+    """
     port = free_port()
-    full_env = {**os.environ, **env, "TRACKER_DB_PATH": str(db_path),
-                "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    where = {"TRACKER_DB_PATH": str(storage)} if isinstance(storage, Path) else storage
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    full_env = {**inherited, **env, **where, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     handle = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py",

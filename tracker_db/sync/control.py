@@ -25,7 +25,6 @@ import secrets
 import socket
 import socketserver
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -110,21 +109,17 @@ class _Handler(socketserver.StreamRequestHandler):
                 _send(self.wfile, {"event": "finished", "ok": False, "error": str(e)})
                 return
             _send(self.wfile, {"event": "started" if started else "joined"})
-        watched = runner.status().run_number
-        last: tuple[str, int, int, str] | None = None
-        last_sent = time.monotonic()
-        while True:
-            status = runner.status()
-            if status.run_number != watched or not status.running:
-                self._finished(status)
-                return
-            shown = (status.step, status.done, status.total, status.message)
-            if shown != last or time.monotonic() - last_sent > HEARTBEAT_SECONDS:
-                _send(self.wfile, {"event": "progress", "step": status.step,
-                                   "done": status.done, "total": status.total,
-                                   "message": status.message})
-                last, last_sent = shown, time.monotonic()
-            time.sleep(0.2)
+        status, seen = runner.next_status(-1, 0)
+        watched = status.run_number
+        while status.running:
+            _send(self.wfile, {"event": "progress", "step": status.step, "done": status.done,
+                               "total": status.total, "message": status.message})
+            # Every change is sent as it happens; a quiet sync still sends a heartbeat.
+            following, seen = runner.next_status(seen, HEARTBEAT_SECONDS)
+            if following.run_number != watched:
+                break  # ended and another began meanwhile: this one's end was missed
+            status = following
+        self._finished(status)
 
     def _finished(self, status: SyncStatus) -> None:
         if status.phase == "succeeded":

@@ -134,7 +134,9 @@ class SyncRunner:
         self._manager = manager
         self._retry = retry
         self._demo_syncs = demo_syncs
-        self._lock = threading.Lock()  # guards _status and _thread
+        self._lock = threading.Lock()  # guards _status, _version and _thread
+        self._changed = threading.Condition(self._lock)  # notified on every new status
+        self._version = 0
         self._status = SyncStatus()
         self._thread: threading.Thread | None = None
         self._token: str | None = None  # only to scrub it from error text
@@ -143,6 +145,19 @@ class SyncRunner:
         """Return a snapshot of the current or latest run."""
         with self._lock:
             return self._status
+
+    def next_status(self, seen: int, timeout: float) -> tuple[SyncStatus, int]:
+        """Wait until the status differs from version ``seen`` (or ``timeout`` seconds pass);
+        return it with its version. Lets a watcher see every step, not a sample."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._version != seen, timeout)
+            return self._status, self._version
+
+    def _set(self, status: SyncStatus) -> None:
+        # Called with the lock held.
+        self._status = status
+        self._version += 1
+        self._changed.notify_all()
 
     def start(
         self,
@@ -184,7 +199,7 @@ class SyncRunner:
                 return False
             manager = self._manager or default_database()
             self._token = token if kind == "canvas" else None
-            self._status = SyncStatus(
+            self._set(SyncStatus(
                 run_number=self._status.run_number + 1,
                 phase="running",
                 kind=kind,
@@ -192,7 +207,7 @@ class SyncRunner:
                 step="start",
                 message="starting",
                 started_at=datetime.now(UTC),
-            )
+            ))
             run_number = self._status.run_number
             # Daemon: the thread belongs to no browser session; if the server process
             # stops, the unfinished transaction simply never commits.
@@ -225,10 +240,10 @@ class SyncRunner:
                     text = f"demo sync {demo_index[0]}: {message}"
                     if step == "write" and total and done >= total:
                         demo_index[0] += 1
-                self._status = replace(
+                self._set(replace(
                     self._status, step=step, done=int(done), total=int(total),
                     message=self._scrub(text),
-                )
+                ))
 
         return report
 
@@ -253,14 +268,14 @@ class SyncRunner:
             log.error("sync run %d failed unexpectedly:\n%s", run_number, self._scrub(trace))
             error = f"unexpected error ({type(e).__name__}): {e}"
         with self._lock:
-            self._status = replace(
+            self._set(replace(
                 self._status,
                 phase="succeeded" if error is None else "failed",
                 finished_at=datetime.now(UTC),
                 summary=summary,
                 error=None if error is None else self._scrub(error),
                 message="finished" if error is None else "failed",
-            )
+            ))
             self._token = None
         log.info("sync run %d ended in %.1f s", run_number, time.perf_counter() - t0)
 
