@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import duckdb
@@ -164,3 +165,27 @@ def test_maintain_on_a_file_checkpoints_it(db_path, capsys):
     open_database(db_path).close()
     assert main(["--db", db_path, "maintain"]) == 0
     assert "checkpointed the DuckDB file" in capsys.readouterr().out
+
+
+def test_a_sync_holds_the_file_only_for_its_write(db_path, fake):
+    # While the command fetches, another process (here: this one) opens the file freely.
+    open_database(db_path).close()
+    fake.latency = 0.1  # about eight seconds of fetching
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "CANVAS_"))}
+    command = subprocess.Popen(
+        [sys.executable, "-m", "tracker_db.cli", "sync", "--db", db_path,
+         "--base-url", fake.base_url],
+        env={**env, "CANVAS_TOKEN": TOKEN}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while fake.request_count("/api/v1/courses/") < 3:  # it is fetching course data now
+        assert command.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    opened = open_database(db_path)  # would be refused if the command held the file
+    with opened.session() as cur:
+        assert cur.execute("SELECT count(*) FROM ops.sync_runs").fetchone() == (0,)
+    opened.close()
+    out, err = command.communicate(timeout=120)
+    assert command.returncode == 0, err
+    assert out.startswith("sync 1:")
