@@ -7,6 +7,7 @@ Not a page itself (``app.py`` lists the pages). Everything that touches data goe
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -25,6 +26,8 @@ from tracker_db.read_models.sync_status import SyncState, get_sync_state
 from tracker_db.sync.control import ControlServer
 from tracker_db.sync.runner import get_sync_runner
 from tracker_db.sync.schedule import Scheduler
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,7 +77,12 @@ def _open(settings: Settings) -> _Opened:
     scheduler = Scheduler(database, runner, canvas_settings).start()
     control = None
     if database.backend == "file" and not database.in_memory:
-        control = ControlServer(database, runner, canvas_settings).start()
+        try:
+            control = ControlServer(database, runner, canvas_settings).start()
+        except OSError:
+            # No control file beside the database (a read-only folder): the dashboard works,
+            # but canvas-tracker sync will say the file is held and what to do instead.
+            log.warning("cannot take command-line sync requests", exc_info=True)
     return _Opened(database, scheduler, control)
 
 

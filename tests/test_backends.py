@@ -337,3 +337,15 @@ def test_the_command_line_works_on_a_lake(stores, capsys):
     assert "#2" in out and "DuckLake" in out
     assert main(["maintain", *options]) == 0
     assert "expired" in capsys.readouterr().out
+
+
+@pytest.mark.ducklake_only
+def test_status_on_a_lake_nobody_made_creates_nothing(postgres, tmp_path, capsys):
+    database = postgres.new_database()
+    lake = postgres.attach_string(database)
+    assert main(["status", "--lake", lake, "--lake-data", str(tmp_path / "data")]) == 1
+    assert "no lake at" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
+    assert postgres.sql("SELECT count(*) FROM information_schema.tables "
+                        "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+                        database).strip() == "0"

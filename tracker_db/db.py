@@ -123,9 +123,13 @@ def _connect_lake(settings: Settings, *, read_only: bool) -> Cursor:
         con.execute(f"ATTACH '{settings.lake}' AS {LAKE_CATALOG} ({', '.join(options)})")
     except duckdb.Error as e:
         con.close()
-        raise ConfigError(
-            f"cannot open the lake {redact(settings.lake or '')}: {redact(str(e))}"
-        ) from e
+        where = redact(settings.lake or "")
+        if read_only and "does not exist" in str(e):
+            raise ConfigError(
+                f"no lake at {where} yet: nothing has been synced there (run "
+                "`canvas-tracker sync` or `canvas-tracker demo` first)"
+            ) from e
+        raise ConfigError(f"cannot open the lake {where}: {redact(str(e))}") from e
     except BaseException:
         con.close()
         raise
