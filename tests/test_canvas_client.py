@@ -376,7 +376,7 @@ def test_the_token_never_appears_in_logs_errors_or_tables(fake, cur, caplog):
 def test_connection_refused_fails_with_a_clear_message(cur):
     # Port 9 (discard) has nothing listening here; no request leaves loopback.
     started = time.monotonic()
-    with pytest.raises(CanvasAPIError, match="did not answer"):
+    with pytest.raises(CanvasAPIError, match=r"^cannot connect to 127\.0\.0\.1:9 \(/api/v1/"):
         sync_from_canvas("http://127.0.0.1:9", TOKEN, retry=FAST)
     assert time.monotonic() - started < 10
 
@@ -411,7 +411,7 @@ def test_moved_data_is_recorded_exactly_in_history(fake, cur):
 def test_timeouts_are_retried_then_fail_the_sync(fake, cur):
     fake.latency = 0.3
     client = CanvasClient(fake.base_url, TOKEN, timeout=(2.0, 0.1), retry=FAST)
-    with pytest.raises(CanvasAPIError, match=r"did not answer .* \(ReadTimeout\)"):
+    with pytest.raises(CanvasAPIError, match=r"did not answer in time \(ReadTimeout\)"):
         client.whoami()
     assert client.requests_made == FAST.max_retries + 1
 

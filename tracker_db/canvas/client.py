@@ -12,18 +12,24 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import random
+import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from typing import Any, cast
+from urllib.parse import urljoin, urlsplit
 
 import polars as pl
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_exceptions
+from urllib3.exceptions import LocationParseError
+from urllib3.util import Timeout, parse_url
 
 from tracker_db.canvas.shaping import RESOURCES, raw_frame, raw_frame_from_json
 from tracker_db.errors import (
@@ -92,13 +98,21 @@ class RetryPolicy:
     max_pause: float = 2.0
 
 
+class _Late(Exception):
+    """A request ran past its deadline (treated as a timeout: retried, then reported)."""
+
+
 # Failures of the connection rather than answers from Canvas: worth a bounded retry.
-_TRANSPORT_ERRORS = (
+_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     requests.ConnectionError,
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
+    urllib3_exceptions.HTTPError,  # reading the body ourselves: urllib3's own errors
+    zlib.error,
+    _Late,
 )
+MAX_REDIRECTS = 5
 
 
 def is_loopback(host: str) -> bool:
@@ -111,34 +125,107 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_NUMERIC_HOST = re.compile(r"^[0-9a-fx.]+$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _valid_host(host: str) -> bool:
+    """A plain DNS name, a dotted-quad IPv4 address or a bracketed IPv6 address, written the
+    one way every parser reads alike (no percent forms, zones, or numeric shorthands)."""
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])  # refuses zone ids ("%eth0") too
+        except ValueError:
+            return False
+        return True
+    if _NUMERIC_HOST.match(host) and not host.replace(".", "").isalpha():
+        # Looks numeric: only the canonical dotted quad (127.1, 2130706433, 0x7f... are
+        # the same machine to a resolver but not to a reader).
+        try:
+            return str(ipaddress.IPv4Address(host)) == host
+        except ValueError:
+            return False
+    labels = host.rstrip(".").split(".") if host else []
+    return bool(labels) and all(_HOST_LABEL.match(label) for label in labels)
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a URL as the HTTP client reads it (urllib3's parser, the
+    one requests sends with), with the default port filled in."""
+    parsed = parse_url(url)
+    scheme = (parsed.scheme or "").lower()
+    return scheme, (parsed.host or "").lower(), parsed.port or _DEFAULT_PORTS.get(scheme, 0)
+
+
 def normalize_base_url(raw: str | None) -> str:
-    """Return the institution's base URL without a trailing slash or ``/api/v1``.
+    """Check the institution's address and return it in one canonical form (no trailing
+    slash, no ``/api/v1``).
+
+    The address is read by the parser the HTTP client uses (urllib3's) and, as a cross-check,
+    by Python's; any address the two read differently (backslashes, user info, percent or
+    numeric host forms ...) is refused before a token is ever sent.
 
     Raises:
-        ConfigError: Empty, not http(s), has no host, or plain http to a non-loopback host
-            (the token must never travel unencrypted).
+        ConfigError: Empty, not http(s), not a plain host, carrying user info, a query or an
+            API path, ambiguous, or plain http to another machine (the token must never travel
+            unencrypted).
     """
     text = (raw or "").strip()
+    example = "https://school.instructure.com"
     if not text:
+        raise ConfigError(f"Canvas base URL is empty: set CANVAS_BASE_URL (e.g. {example})")
+    if "@" in text:
+        # User info ("user:password@host") is never stored or shown, so neither is the text.
         raise ConfigError(
-            "Canvas base URL is empty: set CANVAS_BASE_URL (e.g. https://school.instructure.com)"
+            "Canvas base URL must not contain a user name or password (anything with '@'): "
+            f"give the address alone, e.g. {example}; the token is set apart (CANVAS_TOKEN)"
         )
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    shown = printable(text, 120)
+    if any(not ("!" <= ch <= "~") for ch in text) or "\\" in text:
         raise ConfigError(
-            f"Canvas base URL {text!r} is not a web address like https://school.instructure.com"
+            f"Canvas base URL {shown!r} contains spaces, backslashes, control or non-ASCII "
+            f"characters: give the address as the browser shows it, e.g. {example}"
         )
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    try:
+        parsed = parse_url(text)
+    except LocationParseError:
         raise ConfigError(
-            f"Canvas base URL {text!r} must use https: the token must not travel unencrypted "
-            "(plain http is allowed only for a Canvas on this machine)"
+            f"Canvas base URL {shown!r} is not a web address like {example}"
+        ) from None
+    scheme = (parsed.scheme or "").lower()
+    host = (parsed.host or "").lower()
+    if scheme not in ("http", "https") or not host:
+        raise ConfigError(f"Canvas base URL {shown!r} is not a web address like {example}")
+    python_view = urlsplit(text)
+    try:
+        python_port = python_view.port
+    except ValueError:
+        python_port = -1
+    python_host = (python_view.hostname or "").lower()
+    bare = host[1:-1] if host.startswith("[") else host
+    if not _valid_host(host) or python_host != bare or python_port != parsed.port:
+        raise ConfigError(
+            f"Canvas base URL {shown!r} names its host ambiguously (parsers would disagree on "
+            f"where it points): give a plain address, e.g. {example}"
         )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"Canvas base URL {text!r} must not carry a query or fragment")
-    path = parts.path.rstrip("/")
+    if parsed.query is not None or parsed.fragment is not None:
+        raise ConfigError(f"Canvas base URL {shown!r} must not carry a query or fragment")
+    path = (parsed.path or "").rstrip("/")
     if path.endswith("/api/v1"):
         path = path[: -len("/api/v1")]
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    if "/api/" in f"{path}/":
+        raise ConfigError(
+            f"Canvas base URL {shown!r} includes an API path: give the address you open "
+            f"Canvas at (e.g. {example}), without /api/..."
+        )
+    if scheme == "http" and not is_loopback(bare):
+        raise ConfigError(
+            f"Canvas base URL {shown!r} must use https: the token must not travel unencrypted "
+            "(plain http is allowed only for a Canvas on this machine)"
+        )
+    port = "" if parsed.port in (None, _DEFAULT_PORTS[scheme]) else f":{parsed.port}"
+    return f"{scheme}://{host}{port}{path}"
 
 
 def check_token(token: str | None) -> str:
@@ -164,12 +251,14 @@ def printable(text: str, limit: int = 200) -> str:
     return clean if len(clean) <= limit else clean[: limit - 3] + "..."
 
 
-def _canvas_message(response: requests.Response) -> str:
+def _canvas_message(content: bytes) -> str:
     """Canvas's own error text, if the body is Canvas JSON; else a short plain excerpt."""
     try:
-        body = json.loads(response.content)
+        body = json.loads(content)
     except ValueError:
-        text = response.text.strip().splitlines()
+        text = content.decode("utf-8", "replace").strip().splitlines()
+        if text and text[0].lstrip().startswith("<"):
+            return ""  # a web page: its markup says nothing a person can use
         return printable(text[0], 120) if text else ""
     if isinstance(body, dict):
         errors = body.get("errors")
@@ -180,11 +269,71 @@ def _canvas_message(response: requests.Response) -> str:
     return ""
 
 
-def _is_throttled(response: requests.Response) -> bool:
+def _is_throttled(response: requests.Response, content: bytes) -> bool:
     if response.status_code == 429:
         return True
     # A throttled Canvas answers 403 with a plain-text body; a plain 403 is a permission error.
-    return response.status_code == 403 and b"Rate Limit Exceeded" in response.content[:200]
+    return response.status_code == 403 and b"Rate Limit Exceeded" in content[:200]
+
+
+def _looks_like_a_web_page(response: requests.Response, content: bytes) -> bool:
+    kind = response.headers.get("Content-Type", "").lower()
+    return "html" in kind or content.lstrip()[:1] == b"<"
+
+
+@dataclass(frozen=True)
+class ResponseLimits:
+    """What one Canvas answer may cost.
+
+    Attributes:
+        max_bytes: The largest answer, as sent and as unpacked (a page of 100 objects is
+            well under a megabyte).
+        deadline_seconds: The longest one request may take in all, from connecting to the
+            last byte (Canvas itself gives up on a heavy page after about 60 s).
+    """
+
+    max_bytes: int = 32 * 2**20
+    deadline_seconds: float = 150.0
+
+    @classmethod
+    def from_settings(
+        cls, max_mb: object = None, deadline_seconds: object = None
+    ) -> ResponseLimits:
+        """Limits from settings (``CANVAS_MAX_RESPONSE_MB``, ``CANVAS_REQUEST_DEADLINE``);
+        None keeps a default.
+
+        Raises:
+            ConfigError: A value that is not a positive number in range.
+        """
+        def number(value: object, name: str, low: float, high: float) -> float | None:
+            if value is None or (isinstance(value, str) and not value.strip()):
+                return None
+            try:
+                result = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name} must be a number, got {value!r}") from None
+            if not low <= result <= high:
+                raise ConfigError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
+            return result
+
+        mb = number(max_mb, "CANVAS_MAX_RESPONSE_MB", 0.01, 1024)
+        seconds = number(deadline_seconds, "CANVAS_REQUEST_DEADLINE", 5, 3600)
+        default = cls()
+        return cls(
+            max_bytes=default.max_bytes if mb is None else int(mb * 2**20),
+            deadline_seconds=default.deadline_seconds if seconds is None else seconds,
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ResponseLimits:
+        """Limits from ``CANVAS_MAX_RESPONSE_MB`` and ``CANVAS_REQUEST_DEADLINE`` (seconds).
+
+        Raises:
+            ConfigError: A value that is not a positive number in range.
+        """
+        env = os.environ if environ is None else environ
+        return cls.from_settings(env.get("CANVAS_MAX_RESPONSE_MB"),
+                                 env.get("CANVAS_REQUEST_DEADLINE"))
 
 
 class CanvasClient:
@@ -198,6 +347,7 @@ class CanvasClient:
         timeout: ``(connect, read)`` seconds per request.
         retry: Retry and backoff settings.
         progress: Optional progress callback.
+        limits: What one answer may cost (size, deadline).
     """
 
     def __init__(
@@ -209,8 +359,10 @@ class CanvasClient:
         timeout: tuple[float, float] = (10.0, 90.0),
         retry: RetryPolicy | None = None,
         progress: ProgressCallback | None = None,
+        limits: ResponseLimits | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
+        self.limits = limits or ResponseLimits.from_env()
         if not isinstance(max_in_flight, int) or not 1 <= max_in_flight <= 32:
             raise ConfigError(f"max_in_flight must be 1 to 32, got {max_in_flight!r}")
         self.max_in_flight = max_in_flight
@@ -228,6 +380,8 @@ class CanvasClient:
         self._session.trust_env = False
         self._session.headers["Authorization"] = f"Bearer {check_token(token)}"
         self._session.headers["Accept"] = "application/json"
+        # Only encodings the limits can measure while unpacking.
+        self._session.headers["Accept-Encoding"] = "gzip, deflate"
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max_in_flight, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
@@ -280,9 +434,12 @@ class CanvasClient:
                 pause = self.retry.max_pause * (low - max(remaining, 0.0)) / low
                 self._pause_until = max(self._pause_until, time.monotonic() + pause)
 
-    def _backoff(self, attempt: int, *, everyone: bool = False) -> None:
+    def _backoff_delay(self, attempt: int) -> float:
         ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2**attempt)
-        delay = random.uniform(ceiling / 2, ceiling)  # jitter spreads the workers out
+        return random.uniform(ceiling / 2, ceiling)  # jitter spreads the workers out
+
+    def _backoff(self, attempt: int, *, everyone: bool = False) -> None:
+        delay = self._backoff_delay(attempt)
         if everyone:
             # A throttle is about the whole token's bucket: every worker holds back.
             with self._pause_lock:
@@ -299,6 +456,9 @@ class CanvasClient:
     ) -> tuple[Any, str | None]:
         """GET one page, retrying what is worth retrying.
 
+        Redirects are followed only on the Canvas the token belongs to; every answer is read
+        within ``limits`` (size, and a deadline for the whole request).
+
         Args:
             url: Absolute URL.
             params: Query parameters (None when the URL carries them).
@@ -312,30 +472,55 @@ class CanvasClient:
         Raises:
             CanvasAuthError: 401, at once.
             CourseAccessError: 403/404 while reading a course's data.
-            CanvasAPIError: Any other refusal, or failures past the retry budget.
+            CanvasAPIError: Any other refusal, a redirect elsewhere, an answer over the limits
+                or not data (a web page), or failures past the retry budget.
         """
-        failures = throttles = 0
+        failures = throttles = redirects = 0
         where = urlsplit(url).path
         while True:
             self._wait_for_bucket()
             self._check_cancelled()
+            deadline = time.monotonic() + self.limits.deadline_seconds
             try:
                 with self._counter_lock:
                     self.requests_made += 1
-                response = self._session.get(url, params=params, timeout=self.timeout)
+                response = self._session.get(
+                    url, params=params, stream=True, allow_redirects=False,
+                    # total bounds the connection and the headers; the body is read below
+                    # (requests passes a urllib3 Timeout through as it is; its stubs do not say)
+                    timeout=cast(Any, Timeout(connect=self.timeout[0], read=self.timeout[1],
+                                              total=self.limits.deadline_seconds)),
+                )
+                try:
+                    content = self._read_body(response, where, deadline)
+                finally:
+                    response.close()
             except _TRANSPORT_ERRORS as e:
                 failures += 1
+                problem = self._transport_problem(e)
                 if failures > self.retry.max_retries:
                     raise CanvasAPIError(
-                        f"Canvas did not answer {where} after {failures} tries "
-                        f"({type(e).__name__})"
+                        f"{problem} ({where}, {failures} tries): check the base URL and the "
+                        "network, then try again"
                     ) from None
-                log.warning("retrying %s after %s", where, type(e).__name__)
-                self._backoff(failures)
+                delay = self._backoff_delay(failures)
+                log.warning("retrying %s: %s", where, problem)
+                self._report("retry", failures, self.retry.max_retries,
+                             f"{problem}; trying again in {delay:.1f} s")
+                self._cancelled.wait(delay)
                 continue
             self._note_remaining(response)
             status = response.status_code
-            if _is_throttled(response):
+            if 300 <= status < 400 and response.headers.get("Location"):
+                target = urljoin(response.url, response.headers["Location"])
+                self._require_same_origin(target, f"redirected {where}")
+                redirects += 1
+                if redirects > MAX_REDIRECTS:
+                    raise CanvasAPIError(f"Canvas redirected {where} more than {MAX_REDIRECTS} "
+                                         "times")
+                url, params = target, None
+                continue
+            if _is_throttled(response, content):
                 with self._counter_lock:
                     self.throttled += 1
                 throttles += 1
@@ -346,15 +531,17 @@ class CanvasClient:
                     )
                 self._backoff(throttles, everyone=True)
                 continue
+            message = _canvas_message(content)
             if status == 401:
                 raise CanvasAuthError(
                     "Canvas rejected the token (401): it is invalid or expired; create a new "
                     "one on your Canvas profile page"
+                    + (f" (Canvas said: {message})" if message else "")
                 )
             if status in (403, 404) and course_id is not None:
                 raise CourseAccessError(
                     f"Canvas refused course {course_id} ({status} "
-                    f"{_canvas_message(response) or response.reason}): you may no longer teach "
+                    f"{message or response.reason}): you may no longer teach "
                     "it; to sync without it, stop tracking this course on the Metadata page"
                 )
             if status >= 500:
@@ -362,18 +549,24 @@ class CanvasClient:
                 if failures > self.retry.max_retries:
                     raise CanvasAPIError(
                         f"Canvas failed {where} with {status} {response.reason} "
-                        f"{failures} times: try again later"
+                        f"{failures} times" + (f" ({message})" if message else "")
+                        + ": try again later"
                     )
                 log.warning("retrying %s after %s", where, status)
                 self._backoff(failures)
                 continue
             if status != 200:
                 raise CanvasAPIError(
-                    f"Canvas answered {status} for {where}: "
-                    f"{_canvas_message(response) or response.reason}"
+                    f"Canvas answered {status} for {where}: {message or response.reason}"
+                )
+            if _looks_like_a_web_page(response, content):
+                raise CanvasAPIError(
+                    f"Canvas answered {where} with a web page, not data: this looks like a "
+                    f"login or error page; check the base URL ({self.base_url}) is the "
+                    "address you open Canvas at"
                 )
             try:
-                body = decode(response.content)
+                body = decode(content)
             except ValueError:
                 # Truncated or garbled JSON: a transport hiccup, worth another try.
                 failures += 1
@@ -384,6 +577,82 @@ class CanvasClient:
                 self._backoff(failures)
                 continue
             return body, self._next_link(response, where)
+
+    def _transport_problem(self, error: BaseException) -> str:
+        """What went wrong with the connection, in words, naming host and port."""
+        _scheme, host, port = origin(self.base_url)
+        if isinstance(error, _Late | requests.Timeout):
+            return f"Canvas at {host}:{port} did not answer in time ({type(error).__name__})"
+        if isinstance(error, requests.ConnectionError) and not isinstance(
+            error, requests.exceptions.ChunkedEncodingError
+        ):
+            return f"cannot connect to {host}:{port}"
+        return f"the connection to {host}:{port} broke off ({type(error).__name__})"
+
+    def _read_body(self, response: requests.Response, where: str, deadline: float) -> bytes:
+        """Read an answer within the limits: its size as sent and unpacked, and the deadline.
+
+        Raises:
+            CanvasAPIError: Larger than allowed, or in an encoding not asked for.
+            _Late: The deadline passed (retried like a timeout).
+        """
+        limits = self.limits
+        declared = response.headers.get("Content-Length", "")
+        too_big = CanvasAPIError(
+            f"Canvas's answer to {where} is larger than the {limits.max_bytes // 2**20} MB "
+            "allowed per answer (set CANVAS_MAX_RESPONSE_MB to allow more)"
+        )
+        if declared.isdigit() and int(declared) > limits.max_bytes:
+            raise too_big
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            unpack = None
+        elif encoding in ("gzip", "x-gzip"):
+            unpack = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            unpack = zlib.decompressobj()
+        else:
+            raise CanvasAPIError(
+                f"Canvas answered {where} in an encoding the tracker did not ask for "
+                f"({printable(encoding, 30)})"
+            )
+        connection = getattr(response.raw, "connection", None)
+        sock = getattr(connection, "sock", None)
+        body = bytearray()
+        sent = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Late()
+            if sock is not None:
+                # Each read waits no longer than the request has left, so a server that
+                # trickles bytes cannot stretch the request past its deadline.
+                sock.settimeout(min(remaining, self.timeout[1]))
+            try:
+                chunk = response.raw.read1(65536, decode_content=False)
+            except urllib3_exceptions.ReadTimeoutError:
+                if time.monotonic() >= deadline:
+                    raise _Late() from None
+                raise
+            if not chunk:
+                break
+            sent += len(chunk)
+            if sent > limits.max_bytes:
+                raise too_big
+            if unpack is None:
+                body += chunk
+            else:
+                # Unpacked a little at a time, so a small bomb cannot fill the memory.
+                body += unpack.decompress(chunk, limits.max_bytes + 1 - len(body))
+                if unpack.unconsumed_tail:
+                    raise too_big
+            if len(body) > limits.max_bytes:
+                raise too_big
+        if unpack is not None:
+            body += unpack.flush()
+            if len(body) > limits.max_bytes:
+                raise too_big
+        return bytes(body)
 
     def _check_cancelled(self) -> None:
         if self._cancelled.is_set():
@@ -399,14 +668,25 @@ class CanvasClient:
         if not link:
             return None
         absolute = urljoin(response.url, link)
-        target, base = urlsplit(absolute), urlsplit(self.base_url)
-        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
-            raise CanvasAPIError(
-                f"Canvas linked the next page of {where} to another address "
-                f"({printable(f'{target.scheme}://{target.netloc}', 80)}); the token is only "
-                f"sent to {base.scheme}://{base.netloc}, so the sync stopped"
-            )
+        self._require_same_origin(absolute, f"linked the next page of {where}")
         return absolute
+
+    def _require_same_origin(self, url: str, what: str) -> None:
+        """Refuse a URL the token must not go to: another scheme, host or port (read by the
+        parser the HTTP client uses), or one the parsers disagree on."""
+        try:
+            target = origin(url)
+        except LocationParseError:
+            target = ("", "", 0)
+        python_view = urlsplit(url)
+        agrees = (python_view.hostname or "").lower() == target[1].strip("[]")
+        if target != origin(self.base_url) or not agrees or "\\" in url:
+            scheme, host, port = target
+            raise CanvasAPIError(
+                f"Canvas {what} to another address ({printable(f'{scheme}://{host}:{port}', 80)})"
+                f"; the token is only sent to {self.base_url}, so the sync stopped and nothing "
+                "from that answer was stored"
+            )
 
     def get_collection(
         self,
