@@ -67,6 +67,7 @@ else:
     st.caption(f"{table.total:,} student{'' if table.total == 1 else 's'}. "
                "Select a row to open the student; click a column header to sort.")
 
+columns = roster.STUDENT_COLUMNS  # the labels the download uses too
 event = st.dataframe(
     table.rows,
     key=common.selection_key("students_table"),
@@ -74,25 +75,28 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     column_config={
-        "student_id": st.column_config.NumberColumn("Canvas id", format="%d"),
-        "name": st.column_config.TextColumn("Name"),
-        "courses": st.column_config.TextColumn("Courses"),
+        "student_id": st.column_config.NumberColumn(columns["student_id"].label, format="%d"),
+        "name": st.column_config.TextColumn(columns["name"].label),
+        "courses": st.column_config.TextColumn(columns["courses"].label),
+        "enrollment_states": st.column_config.TextColumn(
+            columns["enrollment_states"].label, help=columns["enrollment_states"].help),
         "current_scores": st.column_config.TextColumn(
-            "Current scores", help="Current score (%) in each course, in the order listed"),
-        "mean_score": st.column_config.NumberColumn("Mean score", format="%.1f%%"),
-        "missing": st.column_config.NumberColumn("Missing"),
-        "late": st.column_config.NumberColumn("Late"),
+            columns["current_scores"].label, help=columns["current_scores"].help),
+        "mean_score": st.column_config.NumberColumn(columns["mean_score"].label,
+                                                    format="%.1f%%"),
+        "missing": st.column_config.NumberColumn(columns["missing"].label),
+        "late": st.column_config.NumberColumn(columns["late"].label),
         "change_since_last_sync": st.column_config.NumberColumn(
-            "Change since last sync", format="%+.1f",
-            help="Mean change of the course scores since the previous sync, in points"),
-        "tags": st.column_config.TextColumn("Tags"),
-        "custom_group": st.column_config.TextColumn("Group"),
+            columns["change_since_last_sync"].label, format="%+.1f",
+            help=columns["change_since_last_sync"].help),
+        "tags": st.column_config.TextColumn(columns["tags"].label),
+        "custom_group": st.column_config.TextColumn(columns["custom_group"].label),
     },
 )
 st.download_button(
     "Download CSV", data=roster.students_csv(table.rows), file_name="students.csv",
     mime="text/csv", icon=":material/download:",
-    help="Exactly the rows and columns shown above.",
+    help="The rows and columns shown above, with the same headings.",
 )
 if event.selection.rows:
     common.open_student(table.rows["student_id"][event.selection.rows[0]], "students_table")

@@ -8,7 +8,11 @@ own database connection.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -293,8 +297,10 @@ def test_students_csv_download_is_what_is_shown(demo_db):
     assert len(buttons) == 1 and buttons[0].proto.label == "Download CSV"
     table = get_students_table(StudentFilters(course_ids=(102,)))
     assert table.rows["student_id"].to_list() == shown["student_id"].tolist()
-    assert students_csv(table.rows).decode("utf-8-sig").splitlines()[0].split(",") == list(
-        shown.columns)
+    config = json.loads(at.dataframe[0].proto.columns)
+    shown_labels = [config[c]["label"] for c in shown.columns]
+    header = next(csv.reader(io.StringIO(students_csv(table.rows).decode("utf-8-sig"))))
+    assert header == shown_labels
 
 
 def test_selecting_a_student_opens_the_student_page(demo_db):
@@ -637,3 +643,28 @@ def test_where_the_data_lives_can_come_from_secrets(db_path, monkeypatch, tmp_pa
     at.secrets["TRACKER_DB_PATH"] = elsewhere
     _ok(at.run())
     assert elsewhere in _sidebar(at)
+
+
+def test_a_megabyte_name_is_cut_for_display_and_kept_whole(db_path):
+    from tests.sample_data import make_canvas_data
+    from tracker_db.migrate import open_database
+    from tracker_db.sync.write import full_canvas_sync
+
+    huge = "Long " * 200_000  # a megabyte
+    data = make_canvas_data()
+    for enrollment in data["enrollments"]:
+        if enrollment["user_id"] == 5002:
+            enrollment["user"]["name"] = enrollment["user"]["sortable_name"] = huge
+    database = open_database(db_path)
+    with database.session() as cur:
+        full_canvas_sync(data, cur=cur)
+    database.close()
+    started = time.monotonic()
+    students = _ok(_open("pages/students.py"))
+    shown = [n for n in students.dataframe[0].value["name"] if n.startswith("Long")]
+    assert shown and all(len(n) <= 200 and n.endswith("…") for n in shown)
+    student = _ok(_open("pages/student.py", student_id="5002"))
+    assert len(student.title[0].value) < 400  # escaped Markdown of at most 200 characters
+    assert time.monotonic() - started < 20
+    stored = _read(db_path, "SELECT length(name) FROM canvas.students WHERE student_id = 5002")
+    assert stored == [(len(huge),)]

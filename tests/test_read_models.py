@@ -6,6 +6,8 @@ inactive students) is built once per module; tests that write work on a copy.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +15,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import Stores
+from tests.sample_data import make_canvas_data
 from tracker_db.config import Settings
 from tracker_db.db import Database, like_pattern, set_default_database
 from tracker_db.edits import create_curriculum, set_student_group, set_student_tags
@@ -20,6 +23,7 @@ from tracker_db.migrate import open_database
 from tracker_db.read_models.attention import NEEDS_ATTENTION_KINDS, get_needs_attention
 from tracker_db.read_models.courses import get_course_overview
 from tracker_db.read_models.roster import (
+    STUDENT_COLUMNS,
     STUDENT_TABLE_SCHEMA,
     FilterOptions,
     StudentFilters,
@@ -49,6 +53,7 @@ from tracker_db.read_models.trends import (
     get_score_trend,
     get_submission_trend,
 )
+from tracker_db.sync.write import full_canvas_sync
 
 HOSTILE_STUDENT = 5005  # "<script>alert(1)</script>"
 
@@ -407,7 +412,39 @@ def test_students_csv_is_what_is_shown(demo):
     rows = get_students_table(StudentFilters(course_ids=(101,))).rows
     data = students_csv(rows)
     assert data.startswith(b"\xef\xbb\xbf")
-    back = pl.read_csv(data[3:])
-    assert back.columns == rows.columns
-    assert back.height == rows.height
-    assert back["name"].to_list() == rows["name"].to_list()
+    table = list(csv.reader(io.StringIO(data[3:].decode("utf-8"))))
+    assert table[0] == [column.label for column in STUDENT_COLUMNS.values()]
+    assert "Enrollment" in table[0] and "Mean score" in table[0]
+    assert len(table) - 1 == rows.height
+    names = [line[1].removeprefix("'") for line in table[1:]]
+    assert names == rows["name"].to_list()
+    mean = table[0].index("Mean score")
+    written = [float(line[mean]) if line[mean] else None for line in table[1:]]
+    assert written == [None if v is None else round(v, 1) for v in rows["mean_score"]]
+    assert any(v is not None and round(v, 1) != v for v in rows["mean_score"]), "rounded"
+
+
+@pytest.mark.parametrize("name", [
+    '=HYPERLINK("https://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+    "\tTabbed", "\rReturned",
+])
+def test_a_downloaded_cell_never_runs_as_a_formula(fresh_db, name):
+    data = make_canvas_data()
+    for enrollment in data["enrollments"]:
+        if enrollment["user_id"] == 5002:
+            enrollment["user"]["name"] = enrollment["user"]["sortable_name"] = name
+    full_canvas_sync(data)
+    rows = get_students_table().rows
+    table = list(csv.reader(io.StringIO(students_csv(rows)[3:].decode("utf-8"))))
+    cells = [line[1] for line in table[1:]]
+    assert "'" + name in cells  # shown as text, never evaluated
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for line in table[1:]
+                   for cell in line if not _is_number(cell))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

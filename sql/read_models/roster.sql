@@ -142,6 +142,7 @@ page_pairs AS (
 per_course AS (
     SELECT p.student_id,
            coalesce(c.course_code, c.name, 'course ' || p.course_id) AS label,
+           coalesce(p.enrollment_state, '-') AS state,
            p.current_score,
            p.missing_count AS missing,
            p.late_count AS late,
@@ -152,6 +153,7 @@ per_course AS (
 )
 SELECT p.student_id, p.name,
        string_agg(r.label, '; ' ORDER BY r.label) AS courses,
+       string_agg(r.state, '; ' ORDER BY r.label) AS enrollment_states,
        string_agg(coalesce(format('{:.1f}', r.current_score), '-'), '; ' ORDER BY r.label)
            AS current_scores,
        avg(r.current_score) AS mean_score,

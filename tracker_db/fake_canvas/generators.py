@@ -47,7 +47,8 @@ TEACHER_ID = 5001
 TA_ID = 5002
 OTHER_TEACHER_ID = 5003
 
-# Names that break naive HTML, CSV, SQL or font handling; the demo puts them in course 101.
+# Names that break naive HTML, Markdown, CSV, SQL or font handling; the demo puts them in
+# course 101.
 HOSTILE_NAMES: tuple[str, ...] = (
     'Bob "The Builder" O\'Brien',
     "<script>alert(1)</script>",
@@ -63,7 +64,9 @@ HOSTILE_NAMES: tuple[str, ...] = (
     "فاطمة الزهراء",
     "Дмитрий Смирнов",
     "🦄 Unicorn Lee",
-    "Siobhán Ní Bhriain",
+    # Markdown that must stay text: a link, an image, a mail link and a bare web address.
+    "[Siobhán](https://evil.example/p) ![x](https://evil.example/x.png) "
+    "<mailto:s@evil.example> www.evil.example",
 )
 _FIRST = (
     "Ava", "Liam", "Maya", "Noah", "Chloé", "Ethan", "Priya", "Lucas", "Amara", "Diego",

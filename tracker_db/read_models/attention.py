@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from tracker_db.db import Cursor, sql_file, using
+from tracker_db.read_models.display import shorten_columns
 
 _SQL = sql_file("read_models/attention")
 
@@ -41,7 +42,8 @@ def get_needs_attention(limit: int = 10, *, cur: Cursor | None = None) -> dict[s
     limit = max(1, min(int(limit), 100))
     with using(cur) as c:
         frame = c.execute(_SQL["needs_attention"], {"limit": limit}).pl()
-    frame = frame.drop("kind_order")
+    frame = shorten_columns(frame.drop("kind_order"),
+                            ("student_name", "course_name", "explanation"))
     return {
         kind: frame.filter(pl.col("kind") == kind).drop("kind")
         for kind in NEEDS_ATTENTION_KINDS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from tracker_db.db import Cursor, sql_file, using
+from tracker_db.read_models.display import shorten_columns
 from tracker_db.read_models.sync_status import get_sync_state
 
 _SQL = sql_file("read_models/courses")
@@ -19,4 +20,5 @@ def get_course_overview(*, cur: Cursor | None = None) -> pl.DataFrame:
     """
     with using(cur) as c:
         state = get_sync_state(cur=c)
-        return c.execute(_SQL["course_overview"], {"last_sync_id": state.last_sync_id}).pl()
+        frame = c.execute(_SQL["course_overview"], {"last_sync_id": state.last_sync_id}).pl()
+    return shorten_columns(frame, ("name", "course_code", "term_name"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from tracker_db.db import Cursor, sql_file, using
+from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_object_type
 
 _SQL = sql_file("read_models/removals")
@@ -25,7 +26,8 @@ def list_removals(*, pending_only: bool = True, cur: Cursor | None = None) -> pl
         history_from, history_to; ordered by removal time, newest first.
     """
     with using(cur) as c:
-        return c.execute(_SQL["removals"], {"pending_only": pending_only}).pl()
+        frame = c.execute(_SQL["removals"], {"pending_only": pending_only}).pl()
+    return shorten_columns(frame, ("name", "removal_reason"))
 
 
 def get_object_status(object_type: str | None = None, *, cur: Cursor | None = None) -> pl.DataFrame:

@@ -13,6 +13,8 @@ from typing import Any
 import polars as pl
 
 from tracker_db.db import Cursor, like_pattern, sql_file, using
+from tracker_db.exports import Column, to_csv
+from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_id
 
 _SQL = sql_file("read_models/roster")
@@ -69,7 +71,7 @@ class FilterOptions:
 def get_filter_options(*, cur: Cursor | None = None) -> FilterOptions:
     """Return the curricula, courses, sections, tags, groups and states to filter by."""
     with using(cur) as c:
-        frame = c.execute(_SQL["filter_options"]).pl()
+        frame = shorten_columns(c.execute(_SQL["filter_options"]).pl(), ("label",))
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for row in frame.iter_rows(named=True):
         by_kind.setdefault(row["kind"], []).append(row)
@@ -120,7 +122,8 @@ class StudentTable:
     """One page of the students table.
 
     Attributes:
-        rows: Columns student_id, name, courses, current_scores (same order as courses),
+        rows: Columns student_id, name, courses, enrollment_states and current_scores (both
+            in the order of courses),
             mean_score, missing, late, change_since_last_sync (mean over the courses, in
             points; None before a second sync), tags, custom_group.
         total: How many students matched the filters in all.
@@ -141,6 +144,7 @@ STUDENT_TABLE_SCHEMA: dict[str, pl.DataType] = {
     "student_id": pl.Int64(),
     "name": pl.String(),
     "courses": pl.String(),
+    "enrollment_states": pl.String(),
     "current_scores": pl.String(),
     "mean_score": pl.Float64(),
     "missing": pl.Int64(),
@@ -195,12 +199,35 @@ def get_students_table(
         ).pl()
     total = int(frame["total"][0]) if frame.height else 0
     rows = frame.drop("total") if frame.height else pl.DataFrame(schema=STUDENT_TABLE_SCHEMA)
+    rows = shorten_columns(rows, ("name", "courses", "tags", "custom_group"))
     return StudentTable(rows=rows.cast(STUDENT_TABLE_SCHEMA), total=total, limit=limit)  # type: ignore[arg-type]
 
 
+#: The students table as the page shows it, column by column (and so the download too).
+STUDENT_COLUMNS: dict[str, Column] = {
+    "student_id": Column("Canvas id"),
+    "name": Column("Name"),
+    "courses": Column("Courses"),
+    "enrollment_states": Column(
+        "Enrollment", help="Each course's enrollment, in the order listed: active, invited, "
+        "inactive or completed (as Canvas says), or removed (Canvas no longer lists the "
+        "student there; shown with Include inactive students)"),
+    "current_scores": Column(
+        "Current scores", help="Current score (%) in each course, in the order listed"),
+    "mean_score": Column("Mean score", decimals=1),
+    "missing": Column("Missing"),
+    "late": Column("Late"),
+    "change_since_last_sync": Column(
+        "Change since last sync", decimals=1,
+        help="Mean change of the course scores since the previous sync, in points"),
+    "tags": Column("Tags"),
+    "custom_group": Column("Group"),
+}
+
+
 def students_csv(rows: pl.DataFrame) -> bytes:
-    """Return the rows exactly as shown, as UTF-8 CSV (with a BOM, so Excel reads accents)."""
-    return b"\xef\xbb\xbf" + rows.write_csv().encode("utf-8")
+    """Return the rows as the page shows them, as CSV safe to open in a spreadsheet."""
+    return to_csv(rows, STUDENT_COLUMNS)
 
 
 def search_students(text: str, limit: int = 50, *, cur: Cursor | None = None) -> pl.DataFrame:
@@ -212,8 +239,9 @@ def search_students(text: str, limit: int = 50, *, cur: Cursor | None = None) ->
     """
     search = (text or "").strip()
     with using(cur) as c:
-        return c.execute(
+        frame = c.execute(
             _SQL["student_search"],
             {"search": search, "pattern": like_pattern(search),
              "limit": max(1, min(int(limit), 1000))},
         ).pl()
+    return shorten_columns(frame, ("name", "sortable_name"))

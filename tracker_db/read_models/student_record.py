@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from tracker_db.db import Cursor, sql_file, using
+from tracker_db.read_models.display import shorten_columns
 from tracker_db.read_models.sync_status import get_sync_state
 from tracker_db.validation import validate_id
 
@@ -28,6 +29,8 @@ def get_student_profile(student_id: int, *, cur: Cursor | None = None) -> dict[s
     student_id = validate_id(student_id, "student id")
     with using(cur) as c:
         frame = c.execute(_SQL["profile"], {"student_id": student_id}).pl()
+    frame = shorten_columns(frame, ("name", "sortable_name", "login_id", "sis_user_id",
+                                    "removal_reason"))
     return frame.row(0, named=True) if frame.height else None
 
 
@@ -41,11 +44,12 @@ def get_student_courses(student_id: int, *, cur: Cursor | None = None) -> pl.Dat
     student_id = validate_id(student_id, "student id")
     with using(cur) as c:
         state = get_sync_state(cur=c)
-        return c.execute(
+        frame = c.execute(
             _SQL["courses_now"],
             {"student_id": student_id, "last_sync_id": state.last_sync_id,
              "previous_sync_id": state.previous_sync_id},
         ).pl()
+    return shorten_columns(frame, ("course_name", "course_code", "section_name"))
 
 
 def get_student_score_history(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
@@ -56,7 +60,8 @@ def get_student_score_history(student_id: int, *, cur: Cursor | None = None) -> 
     """
     student_id = validate_id(student_id, "student id")
     with using(cur) as c:
-        return c.execute(_SQL["score_history"], {"student_id": student_id}).pl()
+        frame = c.execute(_SQL["score_history"], {"student_id": student_id}).pl()
+    return shorten_columns(frame, ("course_name", "course_label"))
 
 
 def get_student_assignments(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
@@ -68,7 +73,8 @@ def get_student_assignments(student_id: int, *, cur: Cursor | None = None) -> pl
     """
     student_id = validate_id(student_id, "student id")
     with using(cur) as c:
-        return c.execute(_SQL["assignments_now"], {"student_id": student_id}).pl()
+        frame = c.execute(_SQL["assignments_now"], {"student_id": student_id}).pl()
+    return shorten_columns(frame, ("course_label", "assignment_name", "grade"))
 
 
 def get_student_notes(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from tracker_db.db import Cursor, like_pattern, sql_file, using
+from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_id
 
 _SQL = sql_file("read_models/teacher_data")
@@ -43,7 +44,8 @@ def get_course_metadata_table(*, cur: Cursor | None = None) -> pl.DataFrame:
     Columns: course_id, name, course_code, notes, tags (list), color, course_hours, tracked.
     """
     with using(cur) as c:
-        return c.execute(_SQL["course_metadata_rows"]).pl()
+        frame = c.execute(_SQL["course_metadata_rows"]).pl()
+    return shorten_columns(frame, ("name", "course_code"))  # labels only, never saved
 
 
 def get_assignment_metadata_table(course_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
@@ -53,9 +55,10 @@ def get_assignment_metadata_table(course_id: int, *, cur: Cursor | None = None) 
     estimated_hours.
     """
     with using(cur) as c:
-        return c.execute(
+        frame = c.execute(
             _SQL["assignment_metadata_rows"], {"course_id": validate_id(course_id, "course id")}
         ).pl()
+    return shorten_columns(frame, ("name",))  # a label only, never saved
 
 
 def get_student_metadata_table(
@@ -80,7 +83,7 @@ def get_student_metadata_table(
     """
     search = (search or "").strip()
     with using(cur) as c:
-        return c.execute(
+        frame = c.execute(
             _SQL["student_metadata_rows"],
             {
                 "course_id": None if course_id is None else validate_id(course_id, "course id"),
@@ -90,6 +93,7 @@ def get_student_metadata_table(
                 "include_inactive": bool(include_inactive),
             },
         ).pl()
+    return shorten_columns(frame, ("name",))  # a label only, never saved
 
 
 def distinct_tags(*frames: pl.DataFrame, column: str = "tags") -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from tracker_db.db import Cursor, scalar, sql_file, using
+from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_id
 
 _SQL = sql_file("read_models/trends")
@@ -31,7 +32,8 @@ def _scoped(
         "include_inactive": bool(include_inactive),
     }
     with using(cur) as c:
-        return c.execute(_SQL[statement], params).pl()
+        frame = c.execute(_SQL[statement], params).pl()
+    return shorten_columns(frame, ("course_label", "student_name"))
 
 
 def get_score_trend(
@@ -86,11 +88,12 @@ def get_assignment_distribution(
     student_name, score, score_percent, status (missing, late, on time); by due date.
     """
     with using(cur) as c:
-        return c.execute(
+        frame = c.execute(
             _SQL["assignment_distribution"],
             {"course_id": validate_id(course_id, "course id"),
              "include_inactive": bool(include_inactive)},
         ).pl()
+    return shorten_columns(frame, ("assignment_name", "student_name"))
 
 
 def get_curriculum_courses(curriculum_id: str, *, cur: Cursor | None = None) -> list[int]:
