@@ -9,7 +9,6 @@ runs the page chosen in the navigation. Pages live in ``pages/``; data comes fro
 from __future__ import annotations
 
 import sys
-from datetime import UTC
 from pathlib import Path
 
 import streamlit as st
@@ -58,7 +57,7 @@ with st.sidebar:
     st.text(database.location)
     if state.has_data:
         synced = state.last_synced_at
-        when = synced.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if synced else "unknown"
+        when = common.show_time(synced) if synced else "unknown"
         st.caption("Last successful sync")
         st.text(f"{when} ({format_age(synced)})")
     else:

@@ -22,6 +22,7 @@ from tracker_db.config import SETTING_NAMES, Settings, load_settings
 from tracker_db.db import Database, set_default_database
 from tracker_db.errors import DatabaseBusyError, TrackerError
 from tracker_db.migrate import open_database
+from tracker_db.read_models.preferences import TimeZoneChoice, get_time_zone
 from tracker_db.read_models.sync_status import SyncState, get_sync_state
 from tracker_db.sync.control import ControlServer
 from tracker_db.sync.runner import get_sync_runner
@@ -296,11 +297,81 @@ def canvas_settings() -> tuple[str | None, str | None]:
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'@/%^;,?])")
 
 
+# GitHub-flavoured Markdown turns bare addresses into links even when every character is
+# escaped ("https://", "www.", "name@host"): an invisible word joiner breaks each pattern.
+_WORD_JOINER = "\u2060"
+_AUTOLINKS = re.compile(r"(?<=:)(?=//)|(?<=[wW])(?=[wW]{2}\.)|(?=@)")
+
+
 def md(text: object) -> str:
-    """Return ``text`` with every Markdown-special character escaped, for widgets that render
-    Markdown (titles, captions, alerts, labels): the text then shows literally."""
+    """Return ``text`` with every Markdown-special character escaped and every bare address
+    broken, for widgets that render Markdown (titles, captions, alerts, labels): the text
+    then shows literally, and never as a link, an image or a mail link."""
     value = "" if text is None else " ".join(str(text).split())
+    value = _AUTOLINKS.sub(_WORD_JOINER, value)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables and times: every page shows them the same way
+
+#: What an empty cell shows (never "None").
+EMPTY = "\u2013"  # an en dash
+_ROW_PIXELS = 35  # Streamlit's default row height (the header row too)
+#: The tallest table: about a screen, so a long list uses the page instead of ten rows.
+MAX_TABLE_PIXELS = 700
+
+
+def table_height(rows: int) -> int:
+    """Pixels a table of ``rows`` rows needs to show them all, up to ``MAX_TABLE_PIXELS``."""
+    return min(_ROW_PIXELS * (max(rows, 1) + 1) + 3, MAX_TABLE_PIXELS)
+
+
+def table(frame: Any, **options: Any) -> Any:
+    """Show a read-only table the way every page does: the page's width, as tall as its rows
+    (up to about a screen), empty cells as a dash, no index. Options go to ``st.dataframe``."""
+    options.setdefault("hide_index", True)
+    options.setdefault("placeholder", EMPTY)
+    options.setdefault("width", "stretch")
+    options.setdefault("height", table_height(len(frame)))
+    return st.dataframe(frame, **options)
+
+
+def editor(frame: Any, **options: Any) -> Any:
+    """Show an editable table like ``table``. Its columns never validate or clamp what is
+    typed (a value the browser refused would vanish silently): the save checks every value
+    and refuses with the row and the reason. Options go to ``st.data_editor``."""
+    options.setdefault("hide_index", True)
+    options.setdefault("placeholder", EMPTY)
+    options.setdefault("width", "stretch")
+    extra_rows = 1 if options.get("num_rows") == "dynamic" else 0
+    options.setdefault("height", table_height(len(frame) + extra_rows))
+    return st.data_editor(frame, **options)
+
+
+def time_zone() -> TimeZoneChoice:
+    """Return the zone this run shows times in (the setting, the courses', the browser's)."""
+    browser = getattr(st.context, "timezone", None)
+    return cached(get_time_zone, browser if isinstance(browser, str) else None)
+
+
+def time_column(label: str, *, date_only: bool = False, **options: Any) -> Any:
+    """A table column of times, shown in the teacher's zone, named in the heading.
+
+    Args:
+        label: The heading, without the zone ("Due").
+        date_only: Show the day only.
+        **options: More ``DatetimeColumn`` options (help, width).
+    """
+    zone = time_zone().name
+    return st.column_config.DatetimeColumn(
+        f"{label} ({zone})", timezone=zone,
+        format="YYYY-MM-DD" if date_only else "YYYY-MM-DD HH:mm", **options)
+
+
+def show_time(moment: Any) -> str:
+    """A moment as text in the teacher's zone, the zone named."""
+    return time_zone().format(moment)
 
 
 def show_error(error: BaseException, prefix: str = "") -> None:

@@ -12,8 +12,6 @@ from tracker_db import edits
 from tracker_db.errors import TrackerError
 from tracker_db.read_models import roster, teacher_data
 
-COLOUR = r"^#[0-9A-Fa-f]{6}$"
-
 st.title("Metadata")
 state = common.start()
 if not common.require_data(state, "course or student to describe"):
@@ -47,24 +45,22 @@ with curricula_tab:
     curricula = common.cached(teacher_data.get_curricula_table)
     st.caption("A curriculum groups courses. Add a row for a new one; delete a row to remove "
                "it (its courses stay).")
-    edited = st.data_editor(
+    edited = common.editor(
         curricula,
         key=f"curricula_editor_{version.key}",
         num_rows="dynamic",
-        hide_index=True,
         column_order=["name", "color", "description", "start_date", "courses",
                       "curriculum_id"],
         column_config={
             "curriculum_id": st.column_config.TextColumn("Id", disabled=True,
                                                          help="Made from the name"),
-            "name": st.column_config.TextColumn("Name", required=True, max_chars=120),
-            "color": st.column_config.TextColumn("Colour", validate=COLOUR,
-                                                 help="#RRGGBB, e.g. #1A7F37"),
+            "name": st.column_config.TextColumn("Name", help="Required, at most 120 characters"),
+            "color": st.column_config.TextColumn("Colour", help="#RRGGBB, e.g. #1A7F37"),
             "description": st.column_config.TextColumn("Description", width="medium"),
             "start_date": st.column_config.DateColumn("Start date", format="YYYY-MM-DD"),
             "courses": st.column_config.MultiselectColumn(
                 "Courses", options=list(course_labels), format_func=course_labels.get,
-                width="large"),
+                width=330),
         },
     )
     if st.button("Save curricula", key="save_curricula", type="primary"):
@@ -74,10 +70,9 @@ with curricula_tab:
 with courses_tab:
     course_meta = common.cached(teacher_data.get_course_metadata_table)
     st.caption("Untick Tracked to stop syncing a course (for example one Canvas refuses).")
-    edited_courses = st.data_editor(
+    edited_courses = common.editor(
         course_meta,
         key=f"courses_editor_{version.key}",
-        hide_index=True,
         disabled=["course_id", "name", "course_code"],
         column_order=["name", "course_code", "tracked", "color", "course_hours", "tags",
                       "notes"],
@@ -85,12 +80,11 @@ with courses_tab:
             "name": st.column_config.TextColumn("Course", width="medium"),
             "course_code": "Code",
             "tracked": st.column_config.CheckboxColumn("Tracked"),
-            "color": st.column_config.TextColumn("Colour", validate=COLOUR,
-                                                 help="#RRGGBB, e.g. #1A7F37"),
-            "course_hours": st.column_config.NumberColumn("Hours", min_value=0, step=0.5),
+            "color": st.column_config.TextColumn("Colour", help="#RRGGBB, e.g. #1A7F37"),
+            "course_hours": st.column_config.NumberColumn("Hours", help="0 or more"),
             "tags": st.column_config.MultiselectColumn(
                 "Tags", options=teacher_data.distinct_tags(course_meta), accept_new_options=True),
-            "notes": st.column_config.TextColumn("Notes", width="large"),
+            "notes": st.column_config.TextColumn("Notes", width="medium"),
         },
     )
     if st.button("Save courses", key="save_courses", type="primary"):
@@ -105,26 +99,24 @@ with assignments_tab:
     if assignment_meta.is_empty():
         st.text("This course has no assignments.")
     else:
-        edited_assignments = st.data_editor(
+        edited_assignments = common.editor(
             assignment_meta,
             key=f"assignments_editor_{course_id}_{version.key}",
-            hide_index=True,
             disabled=["assignment_id", "name", "due_at", "points_possible"],
             column_order=["name", "due_at", "points_possible", "difficulty",
                           "estimated_hours", "tags", "notes"],
             column_config={
                 "name": st.column_config.TextColumn("Assignment", width="medium"),
-                "due_at": st.column_config.DatetimeColumn("Due", format="YYYY-MM-DD"),
+                "due_at": common.time_column("Due", date_only=True),
                 "points_possible": st.column_config.NumberColumn("Points"),
                 "difficulty": st.column_config.NumberColumn(
-                    "Difficulty", min_value=1, max_value=5, step=1,
-                    help="1 (easy) to 5 (hard)"),
+                    "Difficulty", help="A whole number from 1 (easy) to 5 (hard)"),
                 "estimated_hours": st.column_config.NumberColumn(
-                    "Estimated hours", min_value=0, step=0.5),
+                    "Estimated hours", help="0 or more"),
                 "tags": st.column_config.MultiselectColumn(
                     "Tags", options=teacher_data.distinct_tags(assignment_meta),
                     accept_new_options=True),
-                "notes": st.column_config.TextColumn("Notes", width="large"),
+                "notes": st.column_config.TextColumn("Notes", width="medium"),
             },
         )
         if st.button("Save assignments", key="save_assignments", type="primary"):
@@ -147,10 +139,9 @@ with students_tab:
     else:
         if student_meta.height >= 500:
             st.caption("Showing the first 500 students by name; pick a course or search.")
-        edited_students = st.data_editor(
+        edited_students = common.editor(
             student_meta,
             key=f"students_editor_{student_course}_{version.key}",
-            hide_index=True,
             disabled=["student_id", "name"],
             column_order=["name", "tags", "custom_group"],
             column_config={
@@ -158,7 +149,8 @@ with students_tab:
                 "tags": st.column_config.MultiselectColumn(
                     "Tags", options=sorted(set(options.tags), key=str.lower),
                     accept_new_options=True),
-                "custom_group": st.column_config.TextColumn("Group", max_chars=120),
+                "custom_group": st.column_config.TextColumn(
+                    "Group", help="At most 120 characters"),
             },
         )
         if st.button("Save tags and groups", key="save_students", type="primary"):

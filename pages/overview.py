@@ -23,24 +23,24 @@ else:
         "Canvas. Scores are current scores in percent. Missing and late count submissions "
         "Canvas marks so, excused work not counted."
     )
-    st.dataframe(
+    common.table(
         overview,
-        hide_index=True,
         column_order=["name", "course_code", "term_name", "students", "mean_score",
                       "median_score", "missing_count", "late_count", "tracked",
                       "last_synced_at"],
         column_config={
-            "name": st.column_config.TextColumn("Course", width="large"),
-            "course_code": "Code",
-            "term_name": "Term",
-            "students": st.column_config.NumberColumn("Students"),
-            "mean_score": st.column_config.NumberColumn("Mean score", format="%.1f%%"),
-            "median_score": st.column_config.NumberColumn("Median score", format="%.1f%%"),
-            "missing_count": st.column_config.NumberColumn("Missing"),
-            "late_count": st.column_config.NumberColumn("Late"),
-            "tracked": st.column_config.CheckboxColumn("Tracked"),
-            "last_synced_at": st.column_config.DatetimeColumn(
-                "Last synced", format="YYYY-MM-DD HH:mm"),
+            "name": st.column_config.TextColumn("Course", width=200),
+            "course_code": st.column_config.TextColumn("Code", width=80),
+            "term_name": st.column_config.TextColumn("Term", width=90),
+            "students": st.column_config.NumberColumn("Students", width=72),
+            "mean_score": st.column_config.NumberColumn(
+                "Mean", format="%.1f%%", width=60, help="Mean current score"),
+            "median_score": st.column_config.NumberColumn(
+                "Median", format="%.1f%%", width=65, help="Median current score"),
+            "missing_count": st.column_config.NumberColumn("Missing", width=64),
+            "late_count": st.column_config.NumberColumn("Late", width=48),
+            "tracked": st.column_config.CheckboxColumn("Tracked", width=66),
+            "last_synced_at": common.time_column("Last synced", width=175),
         },
     )
 
@@ -57,9 +57,8 @@ for kind, title in attention.NEEDS_ATTENTION_KINDS.items():
         else:
             st.text("Nobody right now.")
         continue
-    event = st.dataframe(
+    event = common.table(
         rows,
-        hide_index=True,
         key=common.selection_key(f"attention_{kind}"),
         on_select="rerun",
         selection_mode="single-row",

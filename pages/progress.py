@@ -51,9 +51,20 @@ else:
     member_ids = [course_id]
     scope_name = options.course_label(course_id)
 
+zone = common.time_zone().name
 trend = common.cached(trends.get_score_trend, course_ids, curriculum_id,
                       include_inactive=include_inactive)
-st.plotly_chart(charts.score_trend_chart(trend, scope_name), key="score_trend")
+if curriculum_id is None:
+    scores = common.cached(trends.get_assignment_distribution, course_id,
+                           include_inactive=include_inactive)
+    if trend.is_empty() and scores.is_empty():
+        # One message instead of three empty charts.
+        st.info(common.md(
+            f"No scores yet in {scope_name}: Canvas has no current score or graded work for "
+            "its students" + ("." if include_inactive else " (active students only).")
+            + " The charts show once a sync finds some."), icon=":material/info:")
+        st.stop()
+st.plotly_chart(charts.score_trend_chart(trend, scope_name, time_zone=zone), key="score_trend")
 st.caption("Mean and median current score at every sync; the band holds the middle half of "
            "the students.")
 
@@ -66,8 +77,8 @@ if curriculum_id is not None:
         key="p_assignment_course",
     )
 
-scores = common.cached(trends.get_assignment_distribution, course_id,
-                       include_inactive=include_inactive)
+    scores = common.cached(trends.get_assignment_distribution, course_id,
+                           include_inactive=include_inactive)
 st.plotly_chart(
     charts.assignment_distribution_chart(scores, options.course_label(course_id)),
     key="assignment_spread",
@@ -77,5 +88,6 @@ st.caption("Each point is one student's graded score on an assignment, as a perc
 
 submitted = common.cached(trends.get_submission_trend, course_ids, curriculum_id,
                           include_inactive=include_inactive)
-st.plotly_chart(charts.submission_trend_chart(submitted, scope_name), key="submitted_trend")
+st.plotly_chart(charts.submission_trend_chart(submitted, scope_name, time_zone=zone),
+                key="submitted_trend")
 st.caption("Of the work due by each sync (not excused), the share that had been submitted.")

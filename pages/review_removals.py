@@ -22,7 +22,15 @@ if not common.require_data(state, "list of removals"):
     st.stop()
 st.caption(
     "Canvas forgets dropped students, deleted assignments and removed courses; the tracker "
-    "keeps their notes and history. Decide here what happens to each one."
+    "keeps their notes and history. This page lists each student, course or assignment "
+    "Canvas stopped listing that still carries something of yours (notes, metadata or "
+    "history), until you decide what happens to it."
+)
+st.caption(
+    "Not the same as an inactive enrollment: a student Canvas still lists as inactive or "
+    "completed in a course is not here (they show on Students with Include inactive "
+    "students, their enrollment state named). Objects you keep as inactive leave this list "
+    "and stay reachable the same way; the toggle below shows them again."
 )
 
 show_all = st.toggle("Show every inactive object, not only those waiting for a decision")
@@ -40,21 +48,21 @@ if removals.is_empty():
     )
     st.stop()
 
-st.dataframe(
-    removals.drop("pending_review", "course_id", "last_seen_sync"),
-    hide_index=True,
+common.table(
+    removals,
+    column_order=["object_type", "object_id", "name", "removal_reason", "removed_at",
+                  "archived", "notes", "has_metadata", "history_rows"],
     column_config={
-        "object_type": "Type",
-        "object_id": st.column_config.NumberColumn("Canvas id", format="%d"),
-        "name": "Name",
-        "removal_reason": "Why",
-        "removed_at": st.column_config.DatetimeColumn("Removed", format="YYYY-MM-DD HH:mm"),
-        "archived": "Archived",
-        "notes": "Notes",
-        "has_metadata": "Metadata",
-        "history_rows": "History rows",
-        "history_from": st.column_config.DatetimeColumn("History from", format="YYYY-MM-DD"),
-        "history_to": st.column_config.DatetimeColumn("History to", format="YYYY-MM-DD"),
+        "object_type": st.column_config.TextColumn("Type", width=80),
+        "object_id": st.column_config.NumberColumn("Canvas id", format="%d", width=80),
+        "name": st.column_config.TextColumn("Name", width=140),
+        "removal_reason": st.column_config.TextColumn("Why", width=140),
+        "removed_at": common.time_column("Removed", width=175),
+        "archived": st.column_config.CheckboxColumn("Archived", width=70),
+        "notes": st.column_config.NumberColumn("Notes", width=55),
+        "has_metadata": st.column_config.CheckboxColumn("Metadata", width=75),
+        "history_rows": st.column_config.NumberColumn(
+            "History rows", width=95, help="Rows of score history it carries"),
     },
 )
 

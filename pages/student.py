@@ -77,45 +77,47 @@ st.subheader("Courses now")
 if courses.is_empty():
     st.text("No current enrollments.")
 else:
-    st.dataframe(
-        courses, hide_index=True,
+    common.table(
+        courses,
         column_order=["course_name", "section_name", "enrollment_state", "current_score",
                       "current_grade", "missing", "late", "change_since_last_sync"],
         column_config={
-            "course_name": st.column_config.TextColumn("Course", width="large"),
-            "section_name": "Section",
-            "enrollment_state": "Enrollment",
-            "current_score": st.column_config.NumberColumn("Current score", format="%.1f%%"),
-            "current_grade": "Grade",
-            "missing": st.column_config.NumberColumn("Missing"),
-            "late": st.column_config.NumberColumn("Late"),
+            "course_name": st.column_config.TextColumn("Course", width=230),
+            "section_name": st.column_config.TextColumn("Section", width=110),
+            "enrollment_state": st.column_config.TextColumn("Enrollment", width=95),
+            "current_score": st.column_config.NumberColumn("Current score", format="%.1f%%",
+                                                           width=105),
+            "current_grade": st.column_config.TextColumn("Grade", width=60),
+            "missing": st.column_config.NumberColumn("Missing", width=64),
+            "late": st.column_config.NumberColumn("Late", width=48),
             "change_since_last_sync": st.column_config.NumberColumn(
-                "Change since last sync", format="%+.1f"),
+                "Change", format="%+.1f", width=70,
+                help="Change of the current score since the previous sync, in points"),
         },
     )
 
 history = common.cached(student_record.get_student_score_history, student_id)
-st.plotly_chart(charts.student_score_chart(history, name), key="student_chart")
+st.plotly_chart(charts.student_score_chart(history, name, time_zone=common.time_zone().name),
+                key="student_chart")
 
 st.subheader("Assignments")
 assignments = common.cached(student_record.get_student_assignments, student_id)
 if assignments.is_empty():
     st.text("No assignments.")
 else:
-    st.dataframe(
-        assignments, hide_index=True,
+    common.table(
+        assignments,
         column_order=["course_label", "assignment_name", "due_at", "score", "points_possible",
                       "score_percent", "status", "submitted_at"],
         column_config={
-            "course_label": "Course",
-            "assignment_name": st.column_config.TextColumn("Assignment", width="large"),
-            "due_at": st.column_config.DatetimeColumn("Due", format="YYYY-MM-DD HH:mm"),
-            "score": st.column_config.NumberColumn("Score"),
-            "points_possible": st.column_config.NumberColumn("Out of"),
-            "score_percent": st.column_config.NumberColumn("%", format="%.0f%%"),
-            "status": "Status",
-            "submitted_at": st.column_config.DatetimeColumn(
-                "Submitted", format="YYYY-MM-DD HH:mm"),
+            "course_label": st.column_config.TextColumn("Course", width=80),
+            "assignment_name": st.column_config.TextColumn("Assignment", width=200),
+            "due_at": common.time_column("Due", width=175),
+            "score": st.column_config.NumberColumn("Score", width=60),
+            "points_possible": st.column_config.NumberColumn("Out of", width=60),
+            "score_percent": st.column_config.NumberColumn("%", format="%.0f%%", width=50),
+            "status": st.column_config.TextColumn("Status", width=100),
+            "submitted_at": common.time_column("Submitted", width=175),
         },
     )
 
@@ -134,20 +136,35 @@ with left:
     notes = common.cached(student_record.get_student_notes, student_id)
     if notes.is_empty():
         st.text("No notes yet.")
+    # Deleting takes two clicks: Delete asks, "Yes, delete" deletes (notes cannot come back).
+    confirming = st.session_state.get("_confirm_note")
     for note in notes.iter_rows(named=True):
+        note_id = note["note_id"]
         with st.container(border=True):
-            st.caption(note["created_at"].strftime("%Y-%m-%d %H:%M UTC"))
+            st.caption(common.show_time(note["created_at"]))
             st.text(note["body"])
-            if st.button("Delete", key=f"delete_note_{note['note_id']}", type="tertiary",
-                         icon=":material/delete:"):
+            if confirming != note_id:
+                if st.button("Delete", key=f"delete_note_{note_id}", type="tertiary",
+                             icon=":material/delete:"):
+                    st.session_state["_confirm_note"] = note_id
+                    st.rerun()
+                continue
+            st.warning("Delete this note for good? It cannot be brought back.",
+                       icon=":material/delete_forever:")
+            yes, no = st.columns(2)
+            if yes.button("Yes, delete", key=f"confirm_delete_{note_id}", type="primary"):
+                st.session_state.pop("_confirm_note", None)
                 try:
-                    edits.delete_student_note(note["note_id"])
+                    edits.delete_student_note(note_id)
                 except TrackerError as e:
                     common.show_error(e)
                 else:
                     common.bump_data_version()
                     common.flash("Note deleted.")
                     st.rerun()
+            if no.button("Keep it", key=f"cancel_delete_{note_id}"):
+                st.session_state.pop("_confirm_note", None)
+                st.rerun()
 
 with right:
     st.subheader("Tags and group")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from pages import common
+from tracker_db.exports import Column
 from tracker_db.read_models import roster
 
 st.title("Students")
@@ -67,31 +70,24 @@ else:
     st.caption(f"{table.total:,} student{'' if table.total == 1 else 's'}. "
                "Select a row to open the student; click a column header to sort.")
 
-columns = roster.STUDENT_COLUMNS  # the labels the download uses too
-event = st.dataframe(
+# Number columns and how they show; the labels, widths and help are the download's too.
+_NUMBER_FORMATS = {"student_id": "%d", "mean_score": "%.1f%%", "missing": None, "late": None,
+                   "change_since_last_sync": "%+.1f"}
+
+
+def _column(name: str, column: Column) -> Any:
+    if name in _NUMBER_FORMATS:
+        return st.column_config.NumberColumn(column.label, format=_NUMBER_FORMATS[name],
+                                             width=column.width, help=column.help)
+    return st.column_config.TextColumn(column.label, width=column.width, help=column.help)
+
+
+event = common.table(
     table.rows,
     key=common.selection_key("students_table"),
-    hide_index=True,
     on_select="rerun",
     selection_mode="single-row",
-    column_config={
-        "student_id": st.column_config.NumberColumn(columns["student_id"].label, format="%d"),
-        "name": st.column_config.TextColumn(columns["name"].label),
-        "courses": st.column_config.TextColumn(columns["courses"].label),
-        "enrollment_states": st.column_config.TextColumn(
-            columns["enrollment_states"].label, help=columns["enrollment_states"].help),
-        "current_scores": st.column_config.TextColumn(
-            columns["current_scores"].label, help=columns["current_scores"].help),
-        "mean_score": st.column_config.NumberColumn(columns["mean_score"].label,
-                                                    format="%.1f%%"),
-        "missing": st.column_config.NumberColumn(columns["missing"].label),
-        "late": st.column_config.NumberColumn(columns["late"].label),
-        "change_since_last_sync": st.column_config.NumberColumn(
-            columns["change_since_last_sync"].label, format="%+.1f",
-            help=columns["change_since_last_sync"].help),
-        "tags": st.column_config.TextColumn(columns["tags"].label),
-        "custom_group": st.column_config.TextColumn(columns["custom_group"].label),
-    },
+    column_config={name: _column(name, c) for name, c in roster.STUDENT_COLUMNS.items()},
 )
 st.download_button(
     "Download CSV", data=roster.students_csv(table.rows), file_name="students.csv",

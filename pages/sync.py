@@ -10,8 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
+from tracker_db import edits
 from tracker_db.errors import TrackerError
 from tracker_db.maintenance import maintain
+from tracker_db.read_models import preferences, sync_status
 from tracker_db.read_models.sync_status import get_recent_runs
 from tracker_db.sync import schedule
 from tracker_db.sync.runner import SyncStatus, get_sync_runner
@@ -134,33 +136,62 @@ if database.backend == "ducklake" and st.button("Run lake upkeep now",
     if done is not None:
         st.success(common.md(done.summary()))
 
+st.subheader("Time zone")
+zone = common.time_zone()
+st.caption(common.md(
+    f"Times show in {zone.name} ({preferences.SOURCES[zone.source]}); every heading names "
+    "the zone. Canvas itself keeps them in UTC."))
+with st.form("time_zone"):
+    automatic = f"Automatic ({zone.suggested})"
+    names = [automatic, *preferences.known_time_zones()]
+    chosen = st.selectbox("Show times in", names,
+                          index=names.index(zone.name) if zone.source == "setting" else 0)
+    if st.form_submit_button("Save time zone", icon=":material/schedule:"):
+        saved = common.guarded(
+            lambda: edits.set_time_zone(None if chosen == automatic else chosen) or True)
+        if saved:
+            common.bump_data_version()
+            common.flash("Time zone saved.")
+            st.rerun()
+
 st.subheader("Data on screen")
 if state.has_data:
     synced = state.last_synced_at
     st.text(f"From sync {state.last_sync_id}, finished "
-            f"{synced.strftime('%Y-%m-%d %H:%M UTC') if synced else 'at an unknown time'}.")
+            f"{common.show_time(synced) if synced else 'at an unknown time'}.")
 else:
     st.text("None yet.")
 
 st.subheader("History")
+# Attempts that never recorded an outcome: a process stopped by force (or one running now).
+# Read fresh each run: a process that died changes no data version.
+unfinished = sync_status.get_unfinished_attempts(time_zone=common.time_zone().name)
+for attempt in unfinished.iter_rows(named=True):
+    if attempt["state"] == "running":
+        st.caption(common.md(attempt["message"]))
+    else:
+        st.warning(common.md(attempt["message"]), icon=":material/warning:")
 runs = get_recent_runs(50)
 if runs.is_empty():
     st.text("No sync has run yet.")
 else:
-    st.dataframe(
+    common.table(
         runs,
-        hide_index=True,
-        column_order=["sync_id", "status", "started_at", "duration_seconds", "courses",
-                      "students", "assignments", "submissions", "history_rows", "source",
-                      "error"],
+        column_order=["sync_id", "status", "dated_at", "duration_seconds", "fetched",
+                      "history_rows", "source", "error"],
         column_config={
-            "sync_id": st.column_config.NumberColumn("Sync", format="%d"),
-            "status": "Status",
-            "started_at": st.column_config.DatetimeColumn("Started",
-                                                          format="YYYY-MM-DD HH:mm:ss"),
-            "duration_seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
-            "history_rows": st.column_config.NumberColumn("History rows added"),
-            "source": "Source",
-            "error": st.column_config.TextColumn("Error", width="large"),
+            "sync_id": st.column_config.NumberColumn("Sync", format="%d", width=55),
+            "status": st.column_config.TextColumn("Status", width=85),
+            "dated_at": common.time_column(
+                "Date", width=175,
+                help="The time the history and the charts give this sync: when it started "
+                     "(the demo's syncs are dated a week apart, as a term would be)."),
+            "duration_seconds": st.column_config.NumberColumn("Seconds", format="%.1f",
+                                                              width=70),
+            "fetched": st.column_config.TextColumn("Fetched", width=210),
+            "history_rows": st.column_config.NumberColumn(
+                "History rows", width=95, help="Rows this sync added to the history"),
+            "source": st.column_config.TextColumn("Source", width=65),
+            "error": st.column_config.TextColumn("Error", width=150),
         },
     )

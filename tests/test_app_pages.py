@@ -9,12 +9,19 @@ own database connection.
 from __future__ import annotations
 
 import csv
+import html
 import io
+import itertools
 import json
 import os
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import polars as pl
@@ -346,8 +353,20 @@ def test_student_page_from_a_url_shows_history_notes_and_tags(demo_db):
         pl.col("student_id") == 5005).to_dicts()
     assert meta == [{"student_id": 5005, "tags": ["watch", "ell"], "custom_group": "Group B"}]
 
+    # Deleting asks first: Delete alone deletes nothing; "Keep it" keeps the note.
     _button(at, "Delete").click()
     _ok(at.run())
+    assert "Delete this note for good?" in _texts(at)
+    assert get_student_notes(5005).height == 1
+    _button(at, "Keep it").click()
+    _ok(at.run())
+    assert "Delete this note for good?" not in _texts(at)
+    assert get_student_notes(5005).height == 1
+    _button(at, "Delete").click()
+    _ok(at.run())
+    _button(at, "Yes, delete").click()
+    _ok(at.run())
+    assert "Note deleted" in _texts(at)
     assert get_student_notes(5005).is_empty()
 
 
@@ -668,3 +687,173 @@ def test_a_megabyte_name_is_cut_for_display_and_kept_whole(db_path):
     assert time.monotonic() - started < 20
     stored = _read(db_path, "SELECT length(name) FROM canvas.students WHERE student_id = 5002")
     assert stored == [(len(huge),)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables, times and editors the same way on every page
+
+
+def _tables(at: AppTest) -> list:
+    return [*at.dataframe, *at.data_editor]
+
+
+def _opened_everywhere() -> Iterator[tuple[str, AppTest]]:
+    """Every page with its tables on show (the Metadata tabs all render at once)."""
+    for page in PAGES:
+        query = {"student_id": "5005"} if page == "pages/student.py" else {}
+        yield page, _ok(_open(page, **query))
+    review = _ok(_open("pages/review_removals.py"))
+    review.toggle[0].set_value(True)  # every inactive object, so the table shows
+    yield "pages/review_removals.py (all)", _ok(review.run())
+
+
+def test_every_table_shows_blanks_as_a_dash_and_times_in_the_named_zone(demo_db):
+    zone = "America/Denver"  # two of the five demo courses keep their dates there
+    seen_times = 0
+    for page, at in _opened_everywhere():
+        for element in _tables(at):
+            assert element.proto.placeholder == "\u2013", f"{page}: a blank would show as None"
+            for name, column in json.loads(element.proto.columns).items():
+                if column.get("type_config", {}).get("type") == "datetime":
+                    seen_times += 1
+                    assert column["label"].endswith(f"({zone})"), (page, name, column)
+                    assert column["type_config"]["timezone"] == zone, (page, name)
+    assert seen_times >= 6  # overview, student (2), metadata, sync (2), removals
+
+
+def test_the_time_zone_is_a_setting_named_everywhere(demo_db):
+    at = _ok(_open("pages/sync.py"))
+    assert "Times show in America/Denver (the time zone of your Canvas courses)" in _texts(
+        at).replace("\\", "")
+    at.selectbox[0].set_value("Asia/Tokyo")
+    _button(at, "Save time zone").click()
+    _ok(at.run())
+    assert "Time zone saved" in _texts(at)
+    assert "Times show in Asia/Tokyo (chosen on the Sync page)" in _texts(at).replace("\\", "")
+    history = json.loads(at.dataframe[0].proto.columns)
+    assert history["dated_at"]["label"] == "Date (Asia/Tokyo)"
+    finished = _read(demo_db, "SELECT max(finished_at)::TIMESTAMP FROM ops.sync_runs "
+                              "WHERE status = 'succeeded'")[0][0]  # naive, in UTC
+    tokyo = finished.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Tokyo"))
+    local = tokyo.strftime("%Y-%m-%d %H:%M")
+    assert f"{local} Asia/Tokyo" in _texts(at)  # "Data on screen", converted
+    overview = _ok(_open())  # through app.py, so with the sidebar
+    assert any(f"{local} Asia/Tokyo" in text for text in _sidebar(overview))
+
+    student = _ok(_open("pages/student.py", student_id="5005"))
+    spec = json.loads(student.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["xaxis"]["title"]["text"] == "Sync date (Asia/Tokyo)"
+    student.text_area[0].input("A note")
+    _button(student, "Add note").click()
+    _ok(student.run())
+    assert any(c.value.endswith(" Asia/Tokyo") for c in student.caption)
+
+    at = _ok(_open("pages/sync.py"))
+    at.selectbox[0].set_value(at.selectbox[0].options[0])  # "Automatic (America/Denver)"
+    _button(at, "Save time zone").click()
+    _ok(at.run())
+    assert "Times show in America/Denver" in _texts(at).replace("\\", "")
+
+
+def test_editors_leave_every_check_to_the_save(demo_db):
+    # A check in the browser (a pattern, a minimum, a length) silently drops what it refuses;
+    # the save refuses with the row and the reason instead.
+    at = _ok(_open("pages/metadata.py"))
+    assert len(at.data_editor) == 4
+    for editor in at.data_editor:
+        for name, column in json.loads(editor.proto.columns).items():
+            config = column.get("type_config", {})
+            checks = {"validate", "min_value", "max_value", "max_chars", "step"} & set(config)
+            assert not checks and not column.get("required"), (editor.key, name, column)
+
+
+def test_invalid_hours_are_refused_with_the_row_and_reason(demo_db):
+    at = _ok(_open("pages/metadata.py"))
+    editor = at.data_editor[1]
+    at.session_state[editor.key] = {"edited_rows": {1: {"course_hours": -3}},
+                                    "added_rows": [], "deleted_rows": []}
+    _ok(at.run())
+    _button(at, "Save courses").click()
+    _ok(at.run())
+    message = at.error[0].value.replace("\\", "")
+    assert "row 2" in message and "hours" in message, message
+    assert _course_meta(demo_db) == []
+
+
+def test_a_course_without_scores_shows_one_message(demo_db):
+    at = _ok(_open("pages/progress.py"))
+    at.selectbox(key="p_course").set_value(106)  # CS 499: no students yet
+    _ok(at.run())
+    assert not at.get("plotly_chart")
+    assert len(at.info) == 1 and "No scores yet in CS 499" in at.info[0].value.replace("\\", "")
+
+
+def test_progress_charts_name_the_zone_and_slant_many_labels(demo_db):
+    at = _ok(_open("pages/progress.py"))
+    trend, assignments, _submitted = (json.loads(f.proto.spec) for f in
+                                      at.get("plotly_chart"))
+    assert trend["layout"]["xaxis"]["title"]["text"] == "Sync date (America/Denver)"
+    axis = assignments["layout"]["xaxis"]
+    assert axis["automargin"] is True
+    labels = [trace["name"] for trace in assignments["data"]]
+    # "N. " and at most 22 characters (before HTML escaping), the last one an ellipsis
+    assert all(len(html.unescape(label)) <= 26 for label in labels), labels
+    assert any(label.endswith("…") for label in labels)
+    assert axis.get("tickangle", 0) == (-35 if len(labels) > 6 else 0)
+
+
+def test_sync_history_shows_the_dates_the_charts_use(demo_db):
+    at = _ok(_open("pages/sync.py"))
+    history = at.dataframe[0]
+    config = json.loads(history.proto.columns)
+    assert config["dated_at"]["label"] == "Date (America/Denver)"
+    dates = history.value["dated_at"].tolist()
+    gaps = {(a - b).days for a, b in itertools.pairwise(dates)}
+    assert gaps == {7}, dates  # the demo's four syncs, a week apart, as the charts show them
+
+
+def test_review_removals_says_how_it_differs_from_inactive_students(demo_db):
+    at = _ok(_open("pages/review_removals.py"))
+    texts = _texts(at).replace("\\", "")
+    assert "Not the same as an inactive enrollment" in texts
+    assert "Include inactive students" in texts
+
+
+def test_markdown_in_a_name_or_login_never_becomes_a_link(demo_db):
+    # Escaping every Markdown character is not enough: GitHub-flavoured Markdown still links
+    # a bare "https://...", "www...." or "name@host", so those are broken by a word joiner.
+    at = _ok(_open("pages/student.py", student_id="5018"))
+    title, caption = at.title[0].value, at.caption[0].value
+    for shown in (title, caption):
+        assert not re.search(r"(?<!\\)[\[\]()!<>:@/]", shown), shown  # each one escaped
+        plain = shown.replace("\\", "")
+        assert not re.search(r"://|www\.|\w@", plain), plain  # no bare address left whole
+    assert title.replace("\u2060", "").replace("\\", "") == (
+        "[Siobhán](https://evil.example/p) ![x](https://evil.example/x.png) "
+        "<mailto:s@evil.example> www.evil.example")
+    assert "s5018\u2060\\@school" in caption  # the login, shown whole but not as a mail link
+
+
+def test_a_sync_that_never_finished_is_shown_on_the_sync_page(demo_db):
+    from tracker_db.db import write
+    from tracker_db.migrate import open_database
+    from tracker_db.store import sync_runs
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(30)  # its number now names no process: a sync that was killed
+    started = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)
+
+    def leave_attempt(cur):
+        attempt_id = sync_runs.new_attempt_id()
+        sync_runs.start_attempt(cur, attempt_id, started, kind="canvas", trigger="schedule")
+        cur.execute("UPDATE ops.sync_attempts SET pid = ? WHERE attempt_id = ?",
+                    [gone.pid, attempt_id])
+
+    database = open_database(demo_db)
+    with database.session() as cur:
+        write(cur, leave_attempt)
+    database.close()
+    at = _ok(_open("pages/sync.py"))
+    warnings = [w.value.replace("\\", "").replace("\u2060", "") for w in at.warning]
+    assert any("A sync started 2026-11-30 12:00:00 America/Denver" in w and "never finished"
+               in w and "nothing of it was saved" in w for w in warnings), warnings

@@ -162,6 +162,7 @@ OWNERS = {
     "summary": "tracker_db.store.summaries",
     "meta": "tracker_db.store.teacher_data",
     "ops.sync_runs": "tracker_db.store.sync_runs",
+    "ops.sync_attempts": "tracker_db.store.sync_runs",
     "ops.schema_migrations": "tracker_db.migrate",
     "ops.write_token": "tracker_db.db",
     "ops.settings": "tracker_db.store.settings",
@@ -313,4 +314,21 @@ def test_pages_are_thin_no_sql_no_data_shaping():
         problems += [f"{path.name}: HTML allowed" for _ in re.finditer(r"unsafe_allow_html", text)]
         problems += [f"{path.name}: a read by name {m.group(0)!r}"
                      for m in re.finditer(r"cached\(\s*[\"']", text)]
+    assert problems == []
+
+
+def test_pages_show_tables_and_times_only_through_the_shared_helpers():
+    # common.table / common.editor give every table the dash for blanks, the page's width
+    # and a height for its rows, and leave every check to the save; common.time_column
+    # shows times in the teacher's zone, named. A direct call would skip all that.
+    direct = {"dataframe", "data_editor", "DatetimeColumn"}
+    problems = []
+    for path in PAGES:
+        if path.name == "common.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in direct:
+                problems.append(f"{path.name}:{node.lineno} uses {node.attr} directly")
+            if isinstance(node, ast.Attribute) and node.attr == "strftime":
+                problems.append(f"{path.name}:{node.lineno} formats a time itself")
     assert problems == []

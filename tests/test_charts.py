@@ -50,7 +50,9 @@ def test_student_score_chart_draws_the_student_and_the_class_median_per_course()
     assert median.name == "BIO 101 class median"
     assert list(student.y) == [70.0, 72.5, 68.0]
     assert list(median.y) == [75.0, 74.0, 73.0]
-    assert list(student.x) == [_at(0), _at(1), _at(2)]
+    # Plotly draws a time's digits and ignores its offset: times arrive as wall-clock UTC.
+    assert list(student.x) == [_at(i).replace(tzinfo=None) for i in range(3)]
+    assert fig.layout.xaxis.title.text == "Sync date (UTC)"
     assert median.line.dash == "dash" and student.line.color == median.line.color
     # Canvas text is escaped everywhere Plotly would read it as markup.
     assert student2.name == "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -113,9 +115,12 @@ def test_assignment_distribution_chart_keeps_same_named_assignments_apart():
         "status": ["on time", "late", "on time", "on time"],
     })
     fig = charts.assignment_distribution_chart(scores, "BIO 101")
+    # Long names are cut under the axis; the hover names the assignment in full.
     assert [t.name for t in fig.data] == [
-        "1. Quiz", "2. Quiz", "3. Lab 1: &lt;b&gt;Microscopy&lt;/b&gt;"
+        "1. Quiz", "2. Quiz", "3. Lab 1: &lt;b&gt;Microscopy&lt;…"
     ]
+    assert fig.data[2].customdata[0][4] == "Lab 1: &lt;b&gt;Microscopy&lt;/b&gt;"
+    assert fig.layout.xaxis.automargin is True and fig.layout.xaxis.tickangle == 0
     assert list(fig.data[0].y) == [80.0, 60.0]
     assert fig.data[0].boxpoints == "all"
     assert fig.data[0].customdata[1][0] == "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -156,3 +161,26 @@ def test_empty_frames_give_an_empty_figure_with_a_message(function, columns):
     fig = function(pl.DataFrame({c: [] for c in columns}))
     assert len(fig.data) == 0
     assert fig.layout.annotations and fig.layout.annotations[0].text
+
+
+def test_time_axes_show_the_teachers_zone_and_name_it():
+    trend = pl.DataFrame({
+        "sync_id": [1], "recorded_at": [datetime(2026, 9, 1, 23, 30, tzinfo=UTC)],
+        "due_pairs": [10], "submitted_pairs": [5], "submitted_share": [0.5],
+    })
+    fig = charts.submission_trend_chart(trend, time_zone="Asia/Tokyo")
+    assert list(fig.data[0].x) == [datetime(2026, 9, 2, 8, 30)]  # the next morning there
+    assert fig.layout.xaxis.title.text == "Sync date (Asia/Tokyo)"
+
+
+def test_many_assignment_labels_are_slanted_to_stay_readable():
+    names = [f"Week {n} reading response" for n in range(1, 11)]
+    scores = pl.DataFrame({
+        "assignment_id": list(range(10)), "assignment_name": names,
+        "position": list(range(10)), "due_at": [_at(0)] * 10, "points_possible": [10.0] * 10,
+        "student_id": [1] * 10, "student_name": ["Ann"] * 10, "score": [5.0] * 10,
+        "score_percent": [50.0] * 10, "status": ["graded"] * 10,
+    })
+    fig = charts.assignment_distribution_chart(scores)
+    assert fig.layout.xaxis.tickangle == -35
+    assert all(len(t.name) <= len("10. ") + charts.AXIS_LABEL_LENGTH for t in fig.data)

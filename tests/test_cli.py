@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -12,13 +14,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import Stores
+from tests.db_snapshot import snapshot
 from tests.sample_data import make_canvas_data
 from tracker_db.cli import main
+from tracker_db.config import Settings
+from tracker_db.db import Database
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.migrate import open_database
+from tracker_db.sync import write as write_module
 from tracker_db.sync.write import full_canvas_sync
 
 TOKEN = "cli-token-Zq9~never-print-me"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -80,11 +88,14 @@ def test_status_on_an_empty_database_says_what_to_do(db_path, capsys):
 
 
 def test_status_never_migrates(db_path, capsys):
-    # A database at an older schema (its newest migration undone) stays as it is.
+    # A database at an older schema (its newest migrations undone) stays as it is, and its
+    # runs are listed without the tables the later migrations add.
     database = open_database(db_path)
     with database.session() as cur:
+        cur.execute("DROP TABLE ops.sync_attempts")
+        cur.execute("ALTER TABLE ops.sync_runs DROP COLUMN attempt_id")
         cur.execute("DROP TABLE ops.settings")
-        cur.execute("DELETE FROM ops.schema_migrations WHERE version = 8")
+        cur.execute("DELETE FROM ops.schema_migrations WHERE version >= 8")
     database.close()
     assert main(["--db", db_path, "status"]) == 0
     con = duckdb.connect(db_path, read_only=True)
@@ -189,3 +200,241 @@ def test_a_sync_holds_the_file_only_for_its_write(db_path, fake):
     out, err = command.communicate(timeout=120)
     assert command.returncode == 0, err
     assert out.startswith("sync 1:")
+
+
+# ---------------------------------------------------------------------------------------------
+# Honest reports: interrupts, killed syncs, the demo's refusal, a read-only status, bad values
+
+
+def _options(settings: Settings) -> list[str]:
+    if settings.lake:
+        return ["--lake", settings.lake, "--lake-data", settings.lake_data or ""]
+    return ["--db", settings.db_path]
+
+
+def _cli_env(settings: Settings | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "CANVAS_"))}
+    return {**env, **(Stores.env(settings) if settings else {}), **extra}
+
+
+def _start_sync(settings: Settings, fake: FakeCanvas) -> subprocess.Popen[str]:
+    """A command-line sync in a process of its own, slowed down by the fake, once fetching."""
+    fake.latency = 0.1  # about eight seconds of fetching
+    earlier = fake.request_count("/api/v1/courses/")
+    command = subprocess.Popen(
+        [sys.executable, "-m", "tracker_db.cli", "sync", "--base-url", fake.base_url],
+        env=_cli_env(settings, CANVAS_TOKEN=TOKEN), cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while fake.request_count("/api/v1/courses/") < earlier + 3:  # fetching course data now
+        assert command.poll() is None, command.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return command
+
+
+def _contents(settings: Settings) -> dict[str, list[tuple[object, ...]]]:
+    database = Database(settings, read_only=True)
+    try:
+        with database.session() as cur:
+            return snapshot(cur)
+    finally:
+        database.close()
+
+
+def _rows(settings: Settings, sql: str) -> list[tuple[object, ...]]:
+    database = Database(settings, read_only=True)
+    try:
+        with database.session() as cur:
+            return cur.execute(sql).fetchall()
+    finally:
+        database.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupt_during_the_fetch_writes_nothing(stores, fake, monkeypatch, capsys, signum):
+    settings = stores.settings("interrupted")
+    monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
+    assert main([*_options(settings), "sync", "--base-url", fake.base_url]) == 0
+    before = _contents(settings)
+    command = _start_sync(settings, fake)
+    command.send_signal(signum)
+    out, err = command.communicate(timeout=60)
+    assert command.returncode == 130, err
+    assert "Interrupted: nothing was written." in err and "Traceback" not in err
+    assert out == "" and TOKEN not in err
+    assert _contents(settings) == before  # no failed run, no attempt left behind
+
+
+# DuckDB stops a statement on Ctrl-C with an error of its own, the interrupt as its cause:
+# "duckdb" is that error as if it came from a COMMIT that went through.
+@pytest.mark.parametrize("interrupt", ["python", "duckdb"])
+def test_an_interrupt_after_the_commit_says_the_sync_was_saved(
+    stores, fake, monkeypatch, capsys, interrupt
+):
+    settings = stores.settings("saved")
+    real = write_module.write_sync
+
+    def commit_then_interrupt(*args, **kwargs):
+        real(*args, **kwargs)  # committed
+        if interrupt == "python":
+            raise KeyboardInterrupt
+        raise RuntimeError("Query interrupted") from KeyboardInterrupt()
+
+    monkeypatch.setattr(write_module, "write_sync", commit_then_interrupt)
+    monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
+    assert main([*_options(settings), "sync", "--base-url", fake.base_url]) == 0
+    out, err = capsys.readouterr()
+    assert "Interrupted, but the sync was saved (sync 1)." in err and out == ""
+    assert _rows(settings, "SELECT sync_id, status FROM ops.sync_runs") == [(1, "succeeded")]
+    assert _rows(settings, "SELECT count(*) FROM ops.sync_attempts") == [(0,)]
+
+
+def test_a_killed_sync_leaves_a_trace_until_the_next_sync_clears_it(stores, fake, monkeypatch,
+                                                                      capsys):
+    settings = stores.settings("killed")
+    open_database(settings).close()
+    command = _start_sync(settings, fake)
+    command.kill()  # SIGKILL: the process records nothing on its way out
+    command.wait(30)
+    assert _rows(settings, "SELECT count(*) FROM ops.sync_runs") == [(0,)]
+
+    assert main([*_options(settings), "status"]) == 0
+    out = capsys.readouterr().out
+    assert f"(pid {command.pid} on " in out
+    assert ("never finished: the process was stopped before it could record the outcome; "
+            "nothing of it was saved.") in out
+
+    fake.latency = 0.0
+    monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
+    assert main([*_options(settings), "sync", "--base-url", fake.base_url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sync 1:") and "an earlier attempt (started " in out
+    assert "never finished" in out
+    assert main([*_options(settings), "status"]) == 0
+    assert "never finished" not in capsys.readouterr().out
+    assert _rows(settings, "SELECT count(*) FROM ops.sync_attempts") == [(0,)]
+
+
+def test_a_sync_running_in_another_process_is_not_reported_dead(stores, fake, capsys):
+    settings = stores.settings("running")
+    open_database(settings).close()
+    command = _start_sync(settings, fake)
+    try:
+        assert main([*_options(settings), "status"]) == 0
+        out = capsys.readouterr().out
+        assert f"(pid {command.pid} on " in out and "is still running" in out
+        assert "never finished" not in out
+    finally:
+        _, err = command.communicate(timeout=120)
+    assert command.returncode == 0, err
+    assert main([*_options(settings), "status"]) == 0
+    assert "pid" not in capsys.readouterr().out
+
+
+def test_a_failed_attempt_says_which_number_it_took(stores, fake, monkeypatch, capsys):
+    # Failed attempts are numbered runs too (the Sync page lists them); the failure says so,
+    # so the next successful sync's number is no surprise.
+    settings = stores.settings("numbers")
+    monkeypatch.setenv("CANVAS_TOKEN", "not-the-token")
+    assert main([*_options(settings), "sync", "--base-url", fake.base_url]) == 1
+    err = capsys.readouterr().err
+    assert "invalid or expired" in err
+    assert "the attempt is recorded as run 1, failed; the next sync takes the next number" in err
+    monkeypatch.setenv("CANVAS_TOKEN", TOKEN)
+    assert main([*_options(settings), "sync", "--base-url", fake.base_url]) == 0
+    assert capsys.readouterr().out.startswith("sync 2:")
+    assert main([*_options(settings), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "#2" in out and "#1" in out and "failed" in out
+
+
+def test_demo_refuses_a_database_that_holds_a_sync(stores, capsys):
+    # The app's rule, now the command's too: a second demo would mix into the first.
+    settings = stores.settings("demo-twice")
+    assert main([*_options(settings), "demo", "--syncs", "1"]) == 0
+    capsys.readouterr()
+    before = _contents(settings)
+    assert main([*_options(settings), "demo", "--syncs", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert "demo data can only be loaded into an empty database" in err and out == ""
+    assert _contents(settings) == before
+
+
+def _files(folder: Path) -> dict[str, tuple[str, int]]:
+    return {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.file_only
+def test_status_changes_no_file(tmp_path, capsys):
+    db_path = tmp_path / "kept.duckdb"
+    assert main(["--db", str(db_path), "demo", "--syncs", "1"]) == 0
+    before = _files(tmp_path)
+    assert list(before) == ["kept.duckdb"]
+    time.sleep(0.05)  # a write now would show in the modification time
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker_db.cli", "status", "--db", str(db_path)],
+        capture_output=True, text=True, timeout=60, env=_cli_env(), cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "#1" in result.stdout
+    assert _files(tmp_path) == before  # same bytes, same time, no .wal or other file
+
+
+@pytest.mark.parametrize("where", ["missing.duckdb", "missing-folder/x.duckdb"])
+def test_status_on_a_missing_path_creates_nothing(tmp_path, where):
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker_db.cli", "status", "--db", str(tmp_path / where)],
+        capture_output=True, text=True, timeout=60, env=_cli_env(), cwd=ROOT,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.file_only
+@pytest.mark.parametrize(("env", "named"), [
+    ({"CANVAS_BASE_URL": "not a url", "CANVAS_TOKEN": TOKEN}, "base URL"),
+    ({"CANVAS_BASE_URL": "https://canvas.test"}, "token is empty"),
+])
+def test_a_sync_refused_for_its_settings_creates_no_database(tmp_path, env, named):
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker_db.cli", "sync", "--db", str(tmp_path / "new.duckdb")],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=_cli_env(**env),
+    )
+    assert result.returncode == 1 and named in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("command", "env", "named"), [
+    (["status"], {"TRACKER_DB_PATH": "{tmp}/missing/x.duckdb"}, "TRACKER_DB_PATH"),
+    (["status"], {"TRACKER_DB_PATH": "{tmp}"}, "TRACKER_DB_PATH"),
+    (["status"], {"TRACKER_LAKE": "garbage"}, "TRACKER_LAKE"),
+    (["status"], {"TRACKER_LAKE_DATA": "{tmp}/data"}, "TRACKER_LAKE"),
+    (["status", "--db", "{tmp}/x.duckdb", "--limit", "abc"], {}, "--limit"),
+    (["status", "--db", "{tmp}/x.duckdb", "--limit", "0"], {}, "--limit"),
+    (["status", "--db", "{tmp}/plain.duckdb"], {}, "no Canvas Tracker database"),
+    (["demo", "--db", "{tmp}/x.duckdb", "--syncs", "abc"], {}, "--syncs"),
+    (["sync", "--db", "{tmp}/x.duckdb", "--max-in-flight", "many"], {}, "--max-in-flight"),
+    (["sync", "--db", "{tmp}/x.duckdb"],
+     {"CANVAS_MAX_RESPONSE_MB": "abc", "CANVAS_BASE_URL": "https://canvas.test"},
+     "CANVAS_MAX_RESPONSE_MB"),
+    (["sync", "--db", "{tmp}/x.duckdb"],
+     {"CANVAS_REQUEST_DEADLINE": "-1", "CANVAS_BASE_URL": "https://canvas.test"},
+     "CANVAS_REQUEST_DEADLINE"),
+    (["sync", "--db", "{tmp}/x.duckdb"], {"CANVAS_BASE_URL": "not a url"}, "base URL"),
+])
+def test_a_malformed_value_is_one_line_naming_its_setting(tmp_path, command, env, named):
+    duckdb.connect(str(tmp_path / "plain.duckdb")).close()  # an empty DuckDB file
+    fill = {"tmp": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker_db.cli", *(part.format(**fill) for part in command)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        env=_cli_env(CANVAS_TOKEN=TOKEN, **{k: v.format(**fill) for k, v in env.items()}),
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], result.stderr
+    assert TOKEN not in result.stderr

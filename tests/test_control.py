@@ -16,6 +16,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,28 @@ def test_status_asks_the_dashboard_too(dashboard):
     result = _cli("status", "--db", dashboard.database.db_path)
     assert result.returncode == 0, result.stderr
     assert "#1" in result.stdout and "succeeded" in result.stdout
+
+
+def test_status_through_the_dashboard_names_a_sync_that_never_finished(dashboard):
+    from tracker_db.db import write
+    from tracker_db.store import sync_runs
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(30)  # a process that is no more: a sync killed before it recorded anything
+
+    def leave_attempt(cur):
+        attempt_id = sync_runs.new_attempt_id()
+        sync_runs.start_attempt(cur, attempt_id, datetime(2026, 11, 30, 19, 0, tzinfo=UTC),
+                                kind="canvas", trigger="command line")
+        cur.execute("UPDATE ops.sync_attempts SET pid = ? WHERE attempt_id = ?",
+                    [gone.pid, attempt_id])
+
+    with dashboard.database.session() as cur:
+        write(cur, leave_attempt)
+    result = _cli("status", "--db", dashboard.database.db_path)
+    assert result.returncode == 0, result.stderr
+    assert (f"A sync started 2026-11-30 19:00:00 UTC (pid {gone.pid} on "
+            f"{socket.gethostname()}) never finished") in result.stdout
 
 
 def test_a_request_joins_the_sync_already_running(dashboard, canvas):

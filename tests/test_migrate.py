@@ -1,12 +1,15 @@
+import hashlib
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from tracker_db.db import Database
-from tracker_db.errors import DatabaseBusyError, MigrationError
+from tracker_db.db import LAKE_CATALOG, Database, connect
+from tracker_db.errors import ConfigError, DatabaseBusyError, MigrationError
 from tracker_db.migrate import Migration, apply_migrations, discover_migrations, open_database
 
 EXPECTED_TABLES = {
@@ -130,3 +133,85 @@ def test_line_endings_do_not_count_as_an_edit():
     windows = _migration(1, "one", "CREATE TABLE t (x INTEGER);\r\nSELECT 1;\r\n")
     assert unix.checksum == windows.checksum
     assert unix.checksum != _migration(1, "one", "CREATE TABLE t (y INTEGER);\n").checksum
+
+
+# -- someone else's database ------------------------------------------------------------------
+
+
+def _fingerprint(folder: Path, path: Path) -> tuple[str, int, list[str]]:
+    """The file's bytes and modification time, and every file beside it (a .wal included)."""
+    return (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns,
+            sorted(p.name for p in folder.iterdir()))
+
+
+@pytest.mark.file_only
+def test_a_duckdb_file_of_another_application_is_refused_and_left_unchanged(tmp_path, capsys):
+    from tracker_db.cli import main
+
+    path = tmp_path / "shop.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE orders (id INTEGER, total DOUBLE)")
+    con.execute("INSERT INTO orders VALUES (1, 9.5)")
+    con.execute("CHECKPOINT")
+    con.close()
+    before = _fingerprint(tmp_path, path)
+    assert before[2] == ["shop.duckdb"]
+
+    expected = (f"{path} is a DuckDB database but not a Canvas Tracker one (it has tables "
+                "such as main.orders); choose another file with TRACKER_DB_PATH")
+    with pytest.raises(ConfigError) as refused:
+        open_database(path)
+    assert str(refused.value).startswith(expected)
+    assert _fingerprint(tmp_path, path) == before
+    # A read-only open (what `canvas-tracker status` does) says the same.
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        Database(path, read_only=True)
+    assert main(["--db", str(path), "status"]) == 1
+    assert expected in capsys.readouterr().err
+    assert _fingerprint(tmp_path, path) == before
+
+
+@pytest.mark.file_only
+def test_an_empty_duckdb_file_becomes_a_tracker_database(tmp_path):
+    path = tmp_path / "empty.duckdb"
+    duckdb.connect(str(path)).close()
+    database = open_database(path)
+    try:
+        with database.session() as cur:
+            assert "canvas" in _tables(cur)
+    finally:
+        database.close()
+
+
+@pytest.mark.ducklake_only
+def test_a_lake_of_another_application_is_refused_and_left_unchanged(stores):
+    settings = stores.settings("shop")
+    con = connect(settings)  # attaching makes the (empty) lake; nothing of the tracker's
+    con.execute("CREATE TABLE main.orders (id INTEGER)")
+    con.execute("INSERT INTO main.orders VALUES (1)")
+    con.close()
+
+    def state() -> tuple[list, list]:
+        reader = connect(settings, read_only=True)
+        try:
+            tables = reader.execute(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_catalog = current_database() ORDER BY ALL"
+            ).fetchall()
+            snapshots = reader.execute(
+                f"SELECT snapshot_id FROM ducklake_snapshots('{LAKE_CATALOG}') ORDER BY 1"
+            ).fetchall()
+        finally:
+            reader.close()
+        return tables, snapshots
+
+    before = state()
+    assert before[0] == [("main", "orders")]
+    for read_only in (False, True):
+        with pytest.raises(ConfigError, match=r"is a DuckLake but not a Canvas Tracker one "
+                                              r"\(it has tables such as main.orders\)"):
+            if read_only:
+                Database(settings, read_only=True)
+            else:
+                open_database(settings)
+    assert state() == before

@@ -414,11 +414,11 @@ def test_students_csv_is_what_is_shown(demo):
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data[3:].decode("utf-8"))))
     assert table[0] == [column.label for column in STUDENT_COLUMNS.values()]
-    assert "Enrollment" in table[0] and "Mean score" in table[0]
+    assert "Enrollment" in table[0] and "Mean" in table[0]
     assert len(table) - 1 == rows.height
     names = [line[1].removeprefix("'") for line in table[1:]]
     assert names == rows["name"].to_list()
-    mean = table[0].index("Mean score")
+    mean = table[0].index("Mean")
     written = [float(line[mean]) if line[mean] else None for line in table[1:]]
     assert written == [None if v is None else round(v, 1) for v in rows["mean_score"]]
     assert any(v is not None and round(v, 1) != v for v in rows["mean_score"]), "rounded"

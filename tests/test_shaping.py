@@ -11,6 +11,7 @@ from tracker_db.canvas.shaping import (
     raw_frame,
     raw_frame_from_json,
     shape_canvas_data,
+    tag_fetched_course,
 )
 from tracker_db.errors import DataValidationError
 
@@ -170,3 +171,193 @@ def test_odd_ids_are_quoted_in_messages():
         shape_canvas_data(data)
     assert "\x1b" not in str(caught.value)
     assert "'\\x1b[31mred'" in str(caught.value)
+
+
+# -- duplicates: exact copies dropped, differing copies counted (the later kept) -------------
+
+
+def test_exact_copies_are_dropped_without_a_word(caplog):
+    data = make_canvas_data()
+    data["submissions"].append(dict(data["submissions"][0]))  # pages that overlapped
+    data["enrollments"].append({**data["enrollments"][0], "grades": {
+        **data["enrollments"][0]["grades"], "current_score": "91.50",  # same number
+    }})
+    shaped = shape_canvas_data(data)
+    assert shaped.submissions.filter(pl.col("submission_id") == 601).height == 1
+    assert shaped.enrollments.filter(pl.col("enrollment_id") == 301).height == 1
+    assert shaped.conflicts == {}
+    assert caplog.records == []
+
+
+def test_copies_that_differ_keep_the_later_one_and_are_counted(caplog):
+    data = make_canvas_data()
+    data["submissions"].append({**data["submissions"][0], "score": 3.0})  # regraded meanwhile
+    data["submissions"].append({**data["submissions"][1], "workflow_state": "graded"})
+    data["courses"].append({**data["courses"][1], "name": "History (renamed)"})
+    shaped = shape_canvas_data(data)
+    assert shaped.conflicts == {"submissions": 2, "courses": 1}
+    assert shaped.submissions.filter(pl.col("submission_id") == 601)["score"].to_list() == [3.0]
+    assert shaped.courses.filter(pl.col("course_id") == 102)["name"].to_list() == [
+        "History (renamed)"
+    ]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("submissions id=601" in w and "field 'score'" in w and "2 such" in w
+               for w in warnings), warnings
+    assert any("courses id=102" in w and "field 'name'" in w for w in warnings), warnings
+
+
+def test_a_student_who_differs_between_enrollments_is_a_conflict():
+    data = make_canvas_data()
+    # Alice's last enrollment (course 102's) carries her new name: renamed while the sync ran.
+    data["enrollments"][6]["user"] = {**data["enrollments"][6]["user"], "name": "Alice New"}
+    shaped = shape_canvas_data(data)
+    assert shaped.conflicts == {"students": 1}
+    assert shaped.students.filter(pl.col("student_id") == 5001)["name"].to_list() == [
+        "Alice New"
+    ]
+
+
+def test_two_submissions_of_one_student_for_one_assignment_are_a_conflict():
+    data = make_canvas_data()
+    data["submissions"].append({**data["submissions"][0], "id": 699})
+    shaped = shape_canvas_data(data)
+    assert shaped.conflicts == {"submissions": 1}
+    alice_501 = shaped.submissions.filter(
+        (pl.col("assignment_id") == 501) & (pl.col("student_id") == 5001)
+    )
+    assert alice_501["submission_id"].to_list() == [699]
+
+
+def test_later_pages_win_when_frames_are_concatenated():
+    data = make_canvas_data()
+    first = raw_frame("submissions", data["submissions"])
+    later = raw_frame("submissions", [{**data["submissions"][0], "score": 1.0}])
+    shaped = shape_canvas_data({**data, "submissions": pl.concat([first, later])})
+    assert shaped.submissions.filter(pl.col("submission_id") == 601)["score"].to_list() == [1.0]
+    assert shaped.conflicts == {"submissions": 1}
+
+
+# -- a row fetched for one course that names another -----------------------------------------
+
+
+def _fetched(data: dict) -> dict[str, pl.DataFrame]:
+    """The data as the client hands it over: a raw frame per resource, each row tagged with
+    the course it was fetched for (here: the course it names)."""
+    course_of = {a["id"]: a["course_id"] for a in data["assignments"]}
+    frames: dict[str, pl.DataFrame] = {"courses": raw_frame("courses", data["courses"])}
+    for resource in ("sections", "enrollments", "assignment_groups", "assignments",
+                     "submissions"):
+
+        def fetched_for(row: dict, resource: str = resource) -> int:
+            if "fetched_for" in row:
+                return row["fetched_for"]
+            return course_of[row["assignment_id"]] if resource == "submissions" else (
+                row["course_id"]
+            )
+
+        pages = []
+        for course_id in (101, 102):
+            rows = [
+                {k: v for k, v in row.items() if k != "fetched_for"} for row in data[resource]
+                if fetched_for(row) == course_id
+            ]
+            pages.append(tag_fetched_course(raw_frame(resource, rows), course_id))
+        frames[resource] = pl.concat(pages)
+    return frames
+
+
+def test_rows_tagged_with_their_own_course_shape_like_untagged_ones():
+    data = make_canvas_data()
+    tagged = shape_canvas_data(_fetched(data))
+    untagged = shape_canvas_data(data)
+    for table, frame in untagged.tables().items():
+        assert tagged.tables()[table].sort(frame.columns[0]).equals(frame.sort(frame.columns[0]))
+
+
+@pytest.mark.parametrize(
+    ("resource", "index", "change", "message"),
+    [
+        ("enrollments", 0, {"fetched_for": 102},
+         r"enrollments id=301: field 'course_id' names course 101, but Canvas sent it among "
+         r"the enrollments of course 102 \(1 such row"),
+        ("sections", 2, {"fetched_for": 101},
+         r"sections id=203: field 'course_id' names course 102, but .* of course 101"),
+        ("assignments", 0, {"fetched_for": 102},
+         r"assignments id=501: field 'course_id' names course 101, but .* of course 102"),
+        ("submissions", 0, {"fetched_for": 102},
+         r"submissions id=601: field 'assignment_id' names assignment 501 of course 101, but "
+         r"Canvas sent it among the submissions of course 102"),
+        ("submissions", 6, {"course_id": 101},
+         r"submissions id=607: field 'course_id' names course 101, but Canvas sent it among "
+         r"the submissions of course 102"),
+    ],
+)
+def test_a_row_naming_another_course_than_it_was_fetched_for_is_refused(
+    resource, index, change, message
+):
+    data = make_canvas_data()
+    data[resource][index].update(change)
+    with pytest.raises(DataValidationError, match=message):
+        shape_canvas_data(_fetched(data))
+
+
+def test_a_wrong_copy_cannot_hide_behind_a_right_one():
+    data = make_canvas_data()
+    # Enrollment 307 (course 102) sent again, unchanged, among course 101's enrollments.
+    data["enrollments"].append({**data["enrollments"][6], "fetched_for": 101})
+    with pytest.raises(DataValidationError, match=r"enrollments id=307: .*names course 102"):
+        shape_canvas_data(_fetched(data))
+
+
+def test_a_submission_naming_another_course_than_its_assignment_is_refused():
+    data = make_canvas_data()
+    data["submissions"][0]["course_id"] = 102  # assignment 501 is course 101's
+    with pytest.raises(DataValidationError, match=r"submissions id=601: field 'course_id' "
+                                                  r"names course 102, but its assignment 501 "
+                                                  r"belongs to course 101"):
+        shape_canvas_data(data)
+
+
+# -- text that cannot be stored exactly -------------------------------------------------------
+
+
+def test_a_lone_surrogate_in_a_json_page_is_refused_naming_id_and_field():
+    import json
+
+    data = make_canvas_data()
+    body = json.dumps(data["enrollments"]).replace('"Bob Builder"', '"Bob \\ud800Builder"')
+    with pytest.raises(DataValidationError) as caught:
+        raw_frame_from_json("enrollments", body.encode())
+    assert str(caught.value).startswith(
+        "enrollments id=303: field 'user.name' contains text that cannot be stored exactly "
+        "(a lone surrogate \\ud800"
+    )
+
+
+@pytest.mark.parametrize("text", ["\\udc00 alone", "end \\uDBFF", "\\ude00\\ud83d"])
+def test_every_kind_of_lone_surrogate_is_found(text):
+    body = '[{"id": 601, "assignment_id": 501, "user_id": 5001, "grade": "' + text + '"}]'
+    with pytest.raises(DataValidationError, match=r"submissions id=601: field 'grade' .*lone "
+                                                  r"surrogate"):
+        raw_frame_from_json("submissions", body.encode())
+
+
+def test_escaped_text_that_is_not_a_lone_surrogate_is_kept_exactly():
+    body = (b'[{"id": 601, "assignment_id": 501, "user_id": 5001, '
+            b'"grade": "\\ud83d\\ude00 \\\\ud800", "workflow_state": "\\u00e9"}]')
+    frame = raw_frame_from_json("submissions", body)
+    assert frame["grade"].to_list() == ["\U0001f600 \\ud800"]
+    assert frame["workflow_state"].to_list() == ["\u00e9"]
+
+
+def test_a_lone_surrogate_in_a_field_the_tracker_ignores_is_ignored():
+    body = b'[{"id": 601, "assignment_id": 501, "user_id": 5001, "body": "\\ud800"}]'
+    assert raw_frame_from_json("submissions", body)["id"].to_list() == ["601"]
+
+
+def test_a_lone_surrogate_in_python_rows_is_refused_naming_id_and_field():
+    data = make_canvas_data()
+    data["courses"][1]["name"] = "History \ud800"
+    with pytest.raises(DataValidationError, match=r"courses id=102: field 'name' contains text "
+                                                  r"that cannot be stored exactly"):
+        shape_canvas_data(data)

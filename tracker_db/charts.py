@@ -22,6 +22,8 @@ PALETTE: tuple[str, ...] = (
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )
 NAME_LENGTH = 40
+#: Longest category label under a box (the hover shows the whole name).
+AXIS_LABEL_LENGTH = 22
 
 
 def safe_text(value: object, max_length: int | None = NAME_LENGTH) -> str:
@@ -48,6 +50,21 @@ def _empty(title: str, message: str) -> go.Figure:
     return fig
 
 
+def _local_times(frame: pl.DataFrame, time_zone: str) -> list[object]:
+    """The ``recorded_at`` column as wall-clock times in ``time_zone`` (Plotly draws a time's
+    digits and ignores its offset, so the conversion happens here)."""
+    column = frame["recorded_at"]
+    if isinstance(column.dtype, pl.Datetime):
+        if column.dtype.time_zone is None:
+            column = column.dt.replace_time_zone("UTC")
+        column = column.dt.convert_time_zone(time_zone).dt.replace_time_zone(None)
+    return column.to_list()
+
+
+def _time_axis(time_zone: str) -> str:
+    return f"Sync date ({time_zone})"
+
+
 def _layout(fig: go.Figure, title: str, y_title: str, *, y_range: Sequence[float] | None = None,
             x_title: str | None = None) -> go.Figure:
     fig.update_layout(
@@ -62,13 +79,15 @@ def _layout(fig: go.Figure, title: str, y_title: str, *, y_range: Sequence[float
     return fig
 
 
-def student_score_chart(history: pl.DataFrame, student_name: str | None = None) -> go.Figure:
+def student_score_chart(history: pl.DataFrame, student_name: str | None = None, *,
+                        time_zone: str = "UTC") -> go.Figure:
     """One student's course scores over time, each against the class median.
 
     Args:
         history: ``get_student_score_history`` rows: sync_id, recorded_at, course_id,
             course_label, student_score, class_median, class_size.
         student_name: Shown in the title (escaped).
+        time_zone: The zone the time axis shows (named in its title).
 
     Returns:
         Two traces per course, in the frame's course order: the student's score (solid) and
@@ -86,31 +105,34 @@ def student_score_chart(history: pl.DataFrame, student_name: str | None = None) 
         colour = PALETTE[index % len(PALETTE)]
         name = safe_text(label)
         custom = [[name, size] for size in rows["class_size"].to_list()]
+        x = _local_times(rows, time_zone)
         fig.add_trace(go.Scatter(
-            x=rows["recorded_at"].to_list(), y=rows["student_score"].to_list(),
+            x=x, y=rows["student_score"].to_list(),
             mode="lines+markers", name=name, legendgroup=str(course_id),
             line={"color": colour, "width": 2}, customdata=custom,
             hovertemplate="<b>%{customdata[0]}</b><br>%{x|%Y-%m-%d}<br>"
                           "Score: %{y:.1f}%<extra>student</extra>",
         ))
         fig.add_trace(go.Scatter(
-            x=rows["recorded_at"].to_list(), y=rows["class_median"].to_list(),
+            x=x, y=rows["class_median"].to_list(),
             mode="lines", name=f"{name} class median", legendgroup=str(course_id),
             line={"color": colour, "width": 1, "dash": "dash"}, customdata=custom,
             hovertemplate="<b>%{customdata[0]}</b><br>%{x|%Y-%m-%d}<br>"
                           "Class median: %{y:.1f}% of %{customdata[1]} students"
                           "<extra>class</extra>",
         ))
-    return _layout(fig, title, "Current score (%)")
+    return _layout(fig, title, "Current score (%)", x_title=_time_axis(time_zone))
 
 
-def score_trend_chart(trend: pl.DataFrame, scope_name: str | None = None) -> go.Figure:
+def score_trend_chart(trend: pl.DataFrame, scope_name: str | None = None, *,
+                      time_zone: str = "UTC") -> go.Figure:
     """Mean and median course score over time, with the middle half of students shaded.
 
     Args:
         trend: ``get_score_trend`` rows: sync_id, recorded_at, students, mean_score,
             median_score, q1_score, q3_score.
         scope_name: Course or curriculum name for the title (escaped).
+        time_zone: The zone the time axis shows (named in its title).
 
     Returns:
         Four traces: 25th and 75th percentile (the band), mean, median.
@@ -118,7 +140,7 @@ def score_trend_chart(trend: pl.DataFrame, scope_name: str | None = None) -> go.
     title = "Scores over time" + (f": {safe_text(scope_name)}" if scope_name else "")
     if trend.is_empty():
         return _empty(title, "No score history yet")
-    x = trend["recorded_at"].to_list()
+    x = _local_times(trend, time_zone)
     students = trend["students"].to_list()
     fig = go.Figure()
     fig.add_trace(go.Scatter(
@@ -144,16 +166,18 @@ def score_trend_chart(trend: pl.DataFrame, scope_name: str | None = None) -> go.
         hovertemplate="%{x|%Y-%m-%d}<br>Median: %{y:.1f}% over %{customdata} students"
                       "<extra></extra>",
     ))
-    return _layout(fig, title, "Current score (%)")
+    return _layout(fig, title, "Current score (%)", x_title=_time_axis(time_zone))
 
 
-def submission_trend_chart(trend: pl.DataFrame, scope_name: str | None = None) -> go.Figure:
+def submission_trend_chart(trend: pl.DataFrame, scope_name: str | None = None, *,
+                           time_zone: str = "UTC") -> go.Figure:
     """Share of due, non-excused work submitted, at every sync.
 
     Args:
         trend: ``get_submission_trend`` rows: sync_id, recorded_at, due_pairs,
             submitted_pairs, submitted_share (0-1).
         scope_name: Course or curriculum name for the title (escaped).
+        time_zone: The zone the time axis shows (named in its title).
 
     Returns:
         One trace, in percent.
@@ -162,7 +186,7 @@ def submission_trend_chart(trend: pl.DataFrame, scope_name: str | None = None) -
     if trend.is_empty():
         return _empty(title, "No work was due yet")
     fig = go.Figure(go.Scatter(
-        x=trend["recorded_at"].to_list(),
+        x=_local_times(trend, time_zone),
         y=[None if v is None else 100 * v for v in trend["submitted_share"].to_list()],
         mode="lines+markers", name="submitted", line={"color": PALETTE[2]},
         customdata=list(zip(trend["submitted_pairs"].to_list(), trend["due_pairs"].to_list(),
@@ -170,7 +194,8 @@ def submission_trend_chart(trend: pl.DataFrame, scope_name: str | None = None) -
         hovertemplate="%{x|%Y-%m-%d}<br>Submitted: %{y:.1f}%"
                       "<br>%{customdata[0]} of %{customdata[1]} due<extra></extra>",
     ))
-    return _layout(fig, title, "Submitted (% of work due)", y_range=(0, 105))
+    return _layout(fig, title, "Submitted (% of work due)", y_range=(0, 105),
+                   x_title=_time_axis(time_zone))
 
 
 def assignment_distribution_chart(
@@ -186,7 +211,8 @@ def assignment_distribution_chart(
 
     Returns:
         One box trace per assignment, in the frame's order, named ``"N. name"`` (N counts
-        from 1, so two assignments with the same name stay apart).
+        from 1, so two assignments with the same name stay apart; long names are cut and
+        the hover names the assignment in full).
     """
     title = "Scores per assignment" + (f": {safe_text(course_name)}" if course_name else "")
     if scores.is_empty():
@@ -195,9 +221,10 @@ def assignment_distribution_chart(
     assignments = scores.select("assignment_id", "assignment_name").unique(maintain_order=True)
     for index, (assignment_id, name) in enumerate(assignments.iter_rows(), start=1):
         rows = scores.filter(pl.col("assignment_id") == assignment_id)
-        label = f"{index}. {safe_text(name, 30)}"
+        label = f"{index}. {safe_text(name, AXIS_LABEL_LENGTH)}"
+        full_name = safe_text(name, 80)
         custom = [
-            [safe_text(student), score, points, status]
+            [safe_text(student), score, points, status, full_name]
             for student, score, points, status in rows.select(
                 "student_name", "score", "points_possible", "status"
             ).iter_rows()
@@ -206,10 +233,18 @@ def assignment_distribution_chart(
             y=rows["score_percent"].to_list(), name=label, boxpoints="all", jitter=0.4,
             pointpos=0, marker={"size": 4, "color": PALETTE[0]}, line={"color": PALETTE[0]},
             customdata=custom, showlegend=False,
-            hovertemplate="<b>%{customdata[0]}</b><br>%{y:.1f}% (%{customdata[1]} of "
-                          "%{customdata[2]} points, %{customdata[3]})<extra></extra>",
+            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[4]}<br>%{y:.1f}% "
+                          "(%{customdata[1]} of %{customdata[2]} points, %{customdata[3]})"
+                          "<extra></extra>",
         ))
-    return _layout(fig, title, "Score (% of points)")
+    return _category_axis(_layout(fig, title, "Score (% of points)",
+                                  x_title="Assignment, in due order"), assignments.height)
+
+
+def _category_axis(fig: go.Figure, categories: int) -> go.Figure:
+    # Many labels side by side overlap: slant them and let the margin grow to fit.
+    fig.update_xaxes(automargin=True, tickangle=-35 if categories > 6 else 0)
+    return fig
 
 
 def course_distribution_chart(scores: pl.DataFrame, scope_name: str | None = None) -> go.Figure:
@@ -239,4 +274,4 @@ def course_distribution_chart(scores: pl.DataFrame, scope_name: str | None = Non
             customdata=[safe_text(s) for s in rows["student_name"].to_list()],
             hovertemplate="<b>%{customdata}</b><br>%{y:.1f}%<extra></extra>",
         ))
-    return _layout(fig, title, "Current score (%)")
+    return _category_axis(_layout(fig, title, "Current score (%)"), courses.height)

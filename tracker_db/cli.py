@@ -7,6 +7,12 @@ comes only from the environment (``CANVAS_TOKEN``) and is never printed.
 file the dashboard holds, it asks the dashboard to run the sync (``sync.control``), or, when
 nothing takes the request, fails at once saying what to do. ``status`` opens the database
 read-only: it never creates a file or migrates one.
+
+An interrupt (Ctrl-C, or SIGTERM, which ``sync`` and ``demo`` treat the same) is reported as
+what the database says happened: the command asks whether the attempts it started recorded
+a run. "the sync was saved" (exit 0) when its write committed, "nothing was written" (exit
+130) when not. A failed attempt takes a run number (the Sync page lists it), so the failure
+message names that number: the next successful sync takes the one after it.
 """
 
 from __future__ import annotations
@@ -14,21 +20,41 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn, TextIO
 
+import duckdb
 import polars as pl
 
-from tracker_db.canvas.client import ProgressCallback
+from tracker_db.canvas.client import ProgressCallback, check_token, normalize_base_url
 from tracker_db.config import Settings, load_settings
 from tracker_db.db import Database, set_default_database
-from tracker_db.errors import DatabaseBusyError, SyncError, TrackerError
+from tracker_db.errors import (
+    ConfigError,
+    DatabaseBusyError,
+    DatabaseError,
+    SyncError,
+    TrackerError,
+)
 from tracker_db.maintenance import maintain
-from tracker_db.migrate import OpenPerUse, open_database
-from tracker_db.read_models.sync_status import get_recent_runs
+from tracker_db.migrate import OpenPerUse, open_database, schema_version
+from tracker_db.read_models.sync_status import (
+    get_attempt_runs,
+    get_recent_runs,
+    get_unfinished_attempts,
+)
 from tracker_db.sync import control
 from tracker_db.sync.from_canvas import sync_from_canvas
+from tracker_db.sync.write import was_interrupted
+
+log = logging.getLogger(__name__)
+TRIGGER = "command line"
 
 
 class TerminalProgress:
@@ -40,6 +66,14 @@ class TerminalProgress:
         self.stream = stream
         self.is_tty = stream.isatty()
         self._last_step = ""
+        self._mid_line = False
+
+    def end_line(self) -> None:
+        """End a half-drawn bar, so a message after it starts on a line of its own."""
+        if self._mid_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._mid_line = False
 
     def __call__(self, step: str, done: int, total: int, message: str) -> None:
         if self.is_tty:
@@ -47,6 +81,7 @@ class TerminalProgress:
             bar = "#" * filled + "-" * (self.WIDTH - filled)
             line = f"\r[{bar}] {done}/{total} {step}: {message}"[:120]
             self.stream.write(line.ljust(120))
+            self._mid_line = done != total
             if done == total:
                 self.stream.write("\n")
         elif step != self._last_step or done == total:
@@ -55,9 +90,27 @@ class TerminalProgress:
         self.stream.flush()
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its complaint on one line (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the bad argument and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     # The storage options and -v work before or after the command (sync --db x.duckdb).
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--db", default=argparse.SUPPRESS,
         help="database file (default: $TRACKER_DB_PATH or ./canvas_tracker.duckdb)",
@@ -73,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log retries and steps")
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="canvas-tracker",
         description="Sync Canvas LMS data into a DuckDB file or a shared DuckLake.",
         parents=[common],
@@ -94,7 +147,8 @@ def _parser() -> argparse.ArgumentParser:
         "status", help="show the latest sync runs (read-only: never creates or migrates)",
         parents=[common],
     )
-    status.add_argument("--limit", type=int, default=10)
+    status.add_argument("--limit", type=_at_least_one, default=10,
+                        help="how many runs to list (default 10)")
 
     demo = commands.add_parser(
         "demo", help="fill the database from the built-in fake Canvas", parents=[common]
@@ -134,7 +188,25 @@ def _held(busy: DatabaseBusyError) -> DatabaseBusyError:
     )
 
 
-def _sync(settings: Settings, args: argparse.Namespace, progress: ProgressCallback) -> str:
+@dataclass
+class _Started:
+    """What this command set going, so an interrupt or a failure is reported as it ended."""
+
+    attempt_ids: list[str] = field(default_factory=list)  # the sync attempts it recorded
+    delegated: bool = False  # the dashboard runs the sync
+
+
+def _sync(
+    settings: Settings, args: argparse.Namespace, progress: ProgressCallback, started: _Started
+) -> str:
+    # A bad address or a missing token is refused before the database is opened (which
+    # would create and migrate a new file). A dashboard holding an existing file syncs with
+    # its own settings, so there only an address given here is checked first.
+    could_delegate = settings.backend == "file" and Path(settings.db_path).exists()
+    if args.base_url or not could_delegate:
+        normalize_base_url(args.base_url)
+    if not could_delegate:
+        check_token(os.environ.get("CANVAS_TOKEN"))
     sessions = OpenPerUse(settings)
     try:
         with sessions.session():
@@ -143,6 +215,7 @@ def _sync(settings: Settings, args: argparse.Namespace, progress: ProgressCallba
         if settings.backend != "file":
             raise
         # The dashboard holds the file: ask it to run the sync (with its own settings).
+        started.delegated = True
         try:
             summary = control.request_sync(settings.db_path, progress)
         except control.NoDashboard:
@@ -151,39 +224,151 @@ def _sync(settings: Settings, args: argparse.Namespace, progress: ProgressCallba
     result = sync_from_canvas(
         args.base_url or "", os.environ.get("CANVAS_TOKEN", ""),
         max_in_flight=args.max_in_flight, progress=progress, sessions=sessions,
+        trigger=TRIGGER, attempt_ids=started.attempt_ids,
     )
     return result.summary()
 
 
-def _runs_from_dashboard(settings: Settings, limit: int) -> pl.DataFrame | None:
+def _runs_from_dashboard(
+    settings: Settings, limit: int
+) -> tuple[pl.DataFrame, list[str]] | None:
     try:
-        rows = control.request_status(settings.db_path, limit)
+        rows, attempts = control.request_status(settings.db_path, limit)
     except (control.NoDashboard, SyncError):
         return None
     frame = pl.DataFrame(rows, infer_schema_length=None)
     if frame.height:
         frame = frame.with_columns(pl.col("started_at").str.to_datetime(time_zone="UTC"))
-    return frame
+    return frame, attempts
 
 
 def _status(settings: Settings, limit: int, out: TextIO) -> None:
     try:
         database = Database(settings, read_only=True)  # no file is made, nothing migrated
     except DatabaseBusyError as busy:
-        runs = _runs_from_dashboard(settings, limit) if settings.backend == "file" else None
-        if runs is None:
+        answer = _runs_from_dashboard(settings, limit) if settings.backend == "file" else None
+        if answer is None:
             raise DatabaseBusyError(
                 f"{busy}. Status cannot read a DuckDB file while another process writes it "
                 "(the shared backend allows it); the dashboard's Sync page lists the runs"
             ) from busy
+        runs, messages = answer
     else:
         try:
             with database.session() as cur:
+                if schema_version(cur) == 0:
+                    # (an empty DuckDB file, say: opening it for a sync would make one)
+                    raise ConfigError(
+                        f"{settings.location} holds no Canvas Tracker database yet (no "
+                        "migration ledger): nothing has been synced there (run "
+                        "`canvas-tracker sync` or `canvas-tracker demo` first)"
+                    )
                 runs = get_recent_runs(limit, cur=cur)
+                messages = get_unfinished_attempts(cur=cur)["message"].to_list()
+        except duckdb.Error as e:
+            raise DatabaseError(f"cannot read the sync runs of {settings.location}: {e}") from e
         finally:
             database.close()
     out.write(f"{settings.description}: {settings.location}\n")
+    for message in messages:
+        out.write(f"{message}\n")
     _print_runs(runs, out)
+
+
+def _attempt_runs(
+    settings: Settings, database: Database | None, attempt_ids: list[str]
+) -> pl.DataFrame:
+    """The runs this command's attempts recorded, read without changing anything."""
+    if database is not None:
+        with database.session() as cur:
+            return get_attempt_runs(attempt_ids, cur=cur)
+    reader = Database(settings, read_only=True)
+    try:
+        with reader.session() as cur:
+            return get_attempt_runs(attempt_ids, cur=cur)
+    finally:
+        reader.close()
+
+
+def _numbers(ids: Sequence[int]) -> str:
+    return ", ".join(str(n) for n in ids)
+
+
+def _syncs(ids: Sequence[int]) -> str:
+    return f"sync{'s' if len(ids) > 1 else ''} {_numbers(ids)}"
+
+
+def _interrupted(
+    args: argparse.Namespace, settings: Settings | None, database: Database | None,
+    started: _Started,
+) -> int:
+    """Say what an interrupt left behind, as the database tells it; return the exit status."""
+    if started.delegated:
+        print("canvas-tracker: interrupted; the dashboard goes on with the sync it runs: its "
+              "Sync page (or `canvas-tracker status`, once it has finished) shows the outcome",
+              file=sys.stderr)
+        return 130
+    if settings is None or not started.attempt_ids:
+        print("Interrupted: nothing was written.", file=sys.stderr)
+        return 130
+    try:
+        runs = _attempt_runs(settings, database, started.attempt_ids)
+    except (KeyboardInterrupt, TrackerError, RuntimeError, duckdb.Error):
+        print("Interrupted: whether the sync was saved could not be checked; "
+              "`canvas-tracker status` shows it.", file=sys.stderr)
+        return 130
+    saved = [int(n) for n in runs.filter(pl.col("status") == "succeeded")["sync_id"]]
+    failed = [int(n) for n in runs.filter(pl.col("status") != "succeeded")["sync_id"]]
+    wanted = args.syncs if args.command == "demo" else 1
+    if saved and len(saved) >= wanted:
+        what = "the sync was saved" if args.command == "sync" else "the demo was loaded"
+        print(f"Interrupted, but {what} ({_syncs(saved)}).", file=sys.stderr)
+        return 0
+    if saved:
+        print(f"Interrupted: demo {_syncs(saved)} saved, the other {wanted - len(saved)} "
+              "not.", file=sys.stderr)
+    elif failed:
+        print(f"Interrupted: nothing of the sync was saved; its attempt is recorded as run "
+              f"{_numbers(failed)} (failed).", file=sys.stderr)
+    else:
+        print("Interrupted: nothing was written.", file=sys.stderr)
+    return 130
+
+
+def _failure_note(settings: Settings | None, database: Database | None, started: _Started) -> str:
+    """Which run number a failed attempt took, so the next sync's number is no surprise."""
+    if settings is None or not started.attempt_ids:
+        return ""
+    try:
+        runs = _attempt_runs(settings, database, started.attempt_ids)
+    except (TrackerError, RuntimeError, duckdb.Error):
+        return ""
+    failed = [int(n) for n in runs.filter(pl.col("status") == "failed")["sync_id"]]
+    if not failed:
+        return ""
+    return (f" (the attempt is recorded as run {_numbers(failed)}, failed; the next sync "
+            "takes the next number)")
+
+
+def _interrupt_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM interrupt like Ctrl-C (so it is reported the same); returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signal handlers can be set from the main thread only
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, interrupt)
+    return restore
+
+
+def _scrub(text: str) -> str:
+    token = os.environ.get("CANVAS_TOKEN", "")
+    return text.replace(token, "[token]") if token.strip() else text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,14 +378,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    progress: ProgressCallback = TerminalProgress(sys.stderr)
+    progress = TerminalProgress(sys.stderr)
     database: Database | None = None
+    settings: Settings | None = None
+    started = _Started()
+    restore = _interrupt_on_sigterm() if args.command in ("sync", "demo") else (lambda: None)
     try:
         settings = load_settings(db_path=getattr(args, "db", None),
                                  lake=getattr(args, "lake", None),
                                  lake_data=getattr(args, "lake_data", None))
         if args.command == "sync":
-            print(_sync(settings, args, progress))
+            print(_sync(settings, args, progress, started))
         elif args.command == "status":
             _status(settings, args.limit, sys.stdout)
         else:
@@ -210,19 +398,35 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # Only the demo needs the built-in fake Canvas.
                 from tracker_db.sync.demo import load_demo_data
 
-                results = load_demo_data(syncs=args.syncs, progress=progress)
+                results = load_demo_data(syncs=args.syncs, progress=progress, trigger=TRIGGER,
+                                         attempt_ids=started.attempt_ids)
                 print(f"demo data loaded into {database.location}:")
                 for result in results:
                     print(f"  {result.summary()}")
             else:
                 print(maintain(database).summary())
-    except TrackerError as e:
-        print(f"canvas-tracker: error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
-        print("canvas-tracker: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        progress.end_line()
+        return _interrupted(args, settings, database, started)
+    except TrackerError as e:
+        if was_interrupted(e):
+            progress.end_line()
+            return _interrupted(args, settings, database, started)
+        note = _failure_note(settings, database, started)
+        print(f"canvas-tracker: error: {_scrub(str(e))}{note}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        # DuckDB reports Ctrl-C mid-statement as an error of its own.
+        if was_interrupted(e):
+            progress.end_line()
+            return _interrupted(args, settings, database, started)
+        # Never a traceback for people; -v logs it for whoever debugs.
+        log.info("unexpected error", exc_info=True)
+        print(f"canvas-tracker: error: unexpected {type(e).__name__}: {_scrub(str(e))}",
+              file=sys.stderr)
+        return 1
     finally:
+        restore()
         if database is not None:
             set_default_database(None)
             database.close()

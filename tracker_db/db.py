@@ -166,11 +166,53 @@ def connect(settings: Settings, *, read_only: bool = False) -> Cursor:
     return con
 
 
+# The names of a few tables, when the database has tables but not the migration ledger
+# ``migrate`` keeps in every Canvas Tracker database: then it is someone else's.
+_FOREIGN_TABLES = """
+SELECT table_schema || '.' || table_name FROM information_schema.tables
+WHERE table_catalog = current_database()
+  AND NOT EXISTS (
+      SELECT 1 FROM information_schema.tables
+      WHERE table_catalog = current_database() AND table_schema = 'ops'
+        AND table_name = 'schema_migrations')
+ORDER BY table_schema, table_name
+LIMIT 3
+"""
+
+
+def refuse_foreign_database(cur: Cursor, settings: Settings) -> None:
+    """Refuse a database that holds tables but is not a Canvas Tracker one, before anything
+    can be written to it (a migration would add the tracker's schemas beside its tables).
+
+    Raises:
+        ConfigError: The database has tables and no Canvas Tracker migration ledger.
+    """
+    try:
+        found = [str(name) for name, in cur.execute(_FOREIGN_TABLES).fetchall()]
+    except duckdb.Error as e:
+        raise ConfigError(f"cannot read the tables of {settings.location}: {e}") from e
+    if not found:
+        return
+    # Names come from someone else's database: no control characters in the message.
+    tables = ", ".join("".join(c if c.isprintable() else "?" for c in name) for name in found)
+    if settings.backend == "ducklake":
+        raise ConfigError(
+            f"the lake {settings.location} is a DuckLake but not a Canvas Tracker one (it has "
+            f"tables such as {tables}); choose another lake with TRACKER_LAKE (or "
+            "canvas-tracker --lake)"
+        )
+    raise ConfigError(
+        f"{settings.db_path} is a DuckDB database but not a Canvas Tracker one (it has tables "
+        f"such as {tables}); choose another file with TRACKER_DB_PATH (or canvas-tracker --db)"
+    )
+
+
 class Database:
     """Owns the process's DuckDB connection; callers take cursors of it.
 
     Opening does not touch the schema: ``migrate.open_database`` opens and brings the schema
-    up to date, which is what the app, the CLI and the tests use.
+    up to date, which is what the app, the CLI and the tests use. A database that has tables
+    but is not a Canvas Tracker one is refused before anything is written to it.
 
     Args:
         target: Settings, a file path (or ``":memory:"``), or None to read the environment
@@ -178,7 +220,7 @@ class Database:
         read_only: Open without writing.
 
     Raises:
-        ConfigError: The path or the lake is unusable.
+        ConfigError: The path or the lake is unusable, or holds another application's tables.
         DatabaseBusyError: Another process holds the file.
     """
 
@@ -192,7 +234,13 @@ class Database:
         else:
             self.settings = Settings(db_path=resolve_db_path(target))
         self.read_only = read_only
-        self._connection: Cursor | None = connect(self.settings, read_only=read_only)
+        connection = connect(self.settings, read_only=read_only)
+        try:
+            refuse_foreign_database(connection, self.settings)
+        except BaseException:
+            connection.close()
+            raise
+        self._connection: Cursor | None = connection
 
     @property
     def backend(self) -> str:

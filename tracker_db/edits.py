@@ -16,6 +16,9 @@ from typing import Any, Final
 import polars as pl
 
 from tracker_db.db import Cursor, using, write
+from tracker_db.errors import DataValidationError
+from tracker_db.read_models.preferences import TIME_ZONE_SETTING, is_known_time_zone
+from tracker_db.store import settings as stored_settings
 from tracker_db.store import teacher_data
 from tracker_db.store.teacher_data import (
     ASSIGNMENT_METADATA,
@@ -57,6 +60,7 @@ __all__ = [
     "set_curriculum_courses",
     "set_student_group",
     "set_student_tags",
+    "set_time_zone",
     "update_curriculum",
 ]
 
@@ -361,3 +365,20 @@ def delete_curriculum(curriculum_id: str, *, cur: Cursor | None = None) -> None:
 
     with using(cur) as c:
         write(c, delete)
+
+
+# ---------------------------------------------------------------------------------------------
+# Preferences: how pages show things (kept in ops.settings, shared by every process)
+
+
+def set_time_zone(name: str | None, *, cur: Cursor | None = None) -> None:
+    """Choose the time zone pages show times in; None goes back to the suggested one.
+
+    Raises:
+        DataValidationError: ``name`` is not a time zone this machine knows.
+    """
+    if name is not None and not is_known_time_zone(name):
+        raise DataValidationError(
+            f"{name!r} is not a time zone name this machine knows (e.g. Europe/Amsterdam)")
+    with using(cur) as c:
+        write(c, lambda c: stored_settings.write_settings(c, {TIME_ZONE_SETTING: name}))

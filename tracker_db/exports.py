@@ -26,11 +26,13 @@ class Column:
         label: The heading on the page and in the file.
         decimals: Digits after the point the page shows (numbers only; None: as stored).
         help: What the column means, for the page's tooltip.
+        width: Pixels on the page (the widths of a table add up to what fits the page).
     """
 
     label: str
     decimals: int | None = None
     help: str | None = None
+    width: int | None = None
 
 
 def neutralize(value: str | None) -> str | None:

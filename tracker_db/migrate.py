@@ -228,7 +228,8 @@ def open_database(target: Settings | str | Path | None = None) -> Database:
             (``TRACKER_LAKE`` wins over ``TRACKER_DB_PATH``).
 
     Raises:
-        ConfigError: The path or the lake is unusable.
+        ConfigError: The path or the lake is unusable, or holds tables but is not a Canvas
+            Tracker database (refused before anything is written: it is left unchanged).
         DatabaseBusyError: Another process holds the file.
         MigrationError: The schema cannot be brought up to date (the database is left
             closed).

@@ -31,7 +31,12 @@ from urllib3 import exceptions as urllib3_exceptions
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
 
-from tracker_db.canvas.shaping import RESOURCES, raw_frame, raw_frame_from_json
+from tracker_db.canvas.shaping import (
+    RESOURCES,
+    raw_frame,
+    raw_frame_from_json,
+    tag_fetched_course,
+)
 from tracker_db.errors import (
     CanvasAPIError,
     CanvasAuthError,
@@ -760,7 +765,8 @@ class CanvasClient:
                 them off).
 
         Returns:
-            ``{resource: raw frame}`` for ``full_canvas_sync``.
+            ``{resource: raw frame}`` for ``full_canvas_sync``; every row of a course's
+            collection is tagged with that course (``shaping.tag_fetched_course``).
         """
         self._cancelled.clear()  # a client may run more than one fetch
         self._report("connect", 0, 1, f"connecting to {self.base_url}")
@@ -819,9 +825,11 @@ class CanvasClient:
     def _fetch_course_collection(self, resource: str, course_id: int) -> pl.DataFrame:
         path, params = COURSE_COLLECTIONS[resource]
         extra = {"course_id": course_id} if resource == "assignment_groups" else None
-        return self.get_collection(
+        frame = self.get_collection(
             resource, f"courses/{course_id}/{path}", params, course_id=course_id, extra=extra
         )
+        # Shaping refuses a row that names another course than the one it was fetched for.
+        return tag_fetched_course(frame, course_id)
 
 
 def fetch_canvas_data(

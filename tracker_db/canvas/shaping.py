@@ -5,12 +5,30 @@ with an explicit rule (integer, number, boolean, ISO timestamp). Parsing through
 rules ours: polars' own typed construction would quietly turn ``1.5`` into the id ``1`` or
 ``"5"`` into ``5.0``. Any value that does not parse is reported by resource, id and field.
 Everything here is column-wise; there is no per-row Python on the normal path.
+
+What Canvas can send that the store must not get wrong silently, and the rule for each:
+
+* Duplicates. Paging is not a snapshot, so one object can arrive twice. Exact copies (every
+  stored field equal: pages that overlapped) are dropped without a word. Copies that differ
+  (Canvas changed the object between two pages) keep the later copy, since it was fetched
+  later and is the newer one; each such object is counted per table
+  (``ShapedSync.conflicts``, named in the sync's summary) and logged as a warning with its
+  id and first differing field.
+* Course. The client marks every row it fetched for a course with that course
+  (``tag_fetched_course``). A section, enrollment or assignment naming another course, or a
+  submission whose assignment (or own ``course_id``) belongs to another, is refused.
+* Text. A lone surrogate (JSON ``"\\ud800"``, half of a UTF-16 pair) has no UTF-8 form, and
+  polars' reader would quietly turn it into NUL: such text in any field the tracker stores is
+  refused, naming resource, id and field. Fields the tracker ignores are not looked at.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,6 +36,8 @@ from typing import Any, Literal
 import polars as pl
 
 from tracker_db.errors import DataValidationError
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["id", "int", "float", "bool", "str", "ts"]
 
@@ -66,6 +86,7 @@ RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "score": _TEXT, "grade": _TEXT, "submitted_at": _TEXT, "graded_at": _TEXT,
         "late": _TEXT, "missing": _TEXT, "excused": _TEXT, "seconds_late": _TEXT,
         "attempt": _TEXT, "late_policy_status": _TEXT,
+        "course_id": _TEXT,  # not sent by Canvas today; checked against the assignment's if so
     },
 }
 
@@ -119,6 +140,7 @@ FIELD_RULES: dict[str, list[tuple[str, str, Kind]]] = {
         ("late", "late", "bool"), ("missing", "missing", "bool"), ("excused", "excused", "bool"),
         ("seconds_late", "seconds_late", "float"), ("attempt", "attempt", "int"),
         ("late_policy_status", "late_policy_status", "str"),
+        ("sent_course_id", "course_id", "int"),
     ],
 }
 
@@ -151,10 +173,21 @@ TABLE_COLUMNS: dict[str, list[str]] = {
 
 TRACKED_ENROLLMENT_TYPE = "StudentEnrollment"
 
+#: The column the client adds to every row it fetched for one course: that course's id. Raw
+#: frames read only the fields of ``RAW_SCHEMAS``, so Canvas itself cannot set it.
+FETCHED_FOR = "fetched_for_course_id"
+
+# How JSON text spells a UTF-16 surrogate (U+D800-U+DFFF): a cheap test of a whole page.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
 
 @dataclass(frozen=True)
 class ShapedSync:
-    """Typed frames ready for layer 1, one per ``canvas`` table (columns: TABLE_COLUMNS)."""
+    """Typed frames ready for layer 1, one per ``canvas`` table (columns: TABLE_COLUMNS).
+
+    ``conflicts`` counts, per table, the objects Canvas sent more than once with different
+    values (the later copy is the one kept); tables without any are absent.
+    """
 
     courses: pl.DataFrame
     sections: pl.DataFrame
@@ -163,6 +196,7 @@ class ShapedSync:
     assignment_groups: pl.DataFrame
     assignments: pl.DataFrame
     submissions: pl.DataFrame
+    conflicts: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """Return ``{table name: frame}`` in dependency order."""
@@ -188,7 +222,9 @@ def raw_frame(resource: str, rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
     try:
         return pl.from_dicts(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
     except (pl.exceptions.PolarsError, TypeError, ValueError) as e:
-        raise _locate_shape_error(resource, rows, schema) from e
+        # polars cannot encode a lone surrogate either: say so rather than "wrong shape".
+        problem = _find_lone_surrogate(resource, rows)
+        raise problem or _locate_shape_error(resource, rows, schema) from e
 
 
 def raw_frame_from_json(resource: str, content: bytes) -> pl.DataFrame:
@@ -204,9 +240,16 @@ def raw_frame_from_json(resource: str, content: bytes) -> pl.DataFrame:
     Raises:
         ValueError: The body is not valid JSON (e.g. truncated in transit; worth a retry).
         DataValidationError: Valid JSON of the wrong shape (not a list of objects, a list
-            where a number belongs, ...), naming the row and field.
+            where a number belongs, ...) or text with a lone surrogate, naming the row and
+            field.
     """
     schema = _raw_schema(resource)
+    if b"\\" in content and _SURROGATE_ESCAPE.search(content):  # most pages: no backslash
+        # Rare: an escaped emoji pair matches too, so look at the text Python decoded
+        # (polars' reader would have turned a lone surrogate into NUL without a word).
+        problem = _find_lone_surrogate(resource, json.loads(content))
+        if problem is not None:
+            raise problem
     try:
         if content.lstrip()[:1] == b"[":
             return pl.read_json(io.BytesIO(content), schema=schema)
@@ -218,6 +261,55 @@ def raw_frame_from_json(resource: str, content: bytes) -> pl.DataFrame:
             f"{resource}: Canvas sent a JSON {type(rows).__name__}, expected a list"
         )
     return raw_frame(resource, rows)  # raises a precise error for the offending row
+
+
+def tag_fetched_course(frame: pl.DataFrame, course_id: int) -> pl.DataFrame:
+    """Mark every row of a raw frame as fetched for ``course_id`` (column ``FETCHED_FOR``), so
+    shaping refuses a row that names another course."""
+    return frame.with_columns(pl.lit(course_id, dtype=pl.Int64).alias(FETCHED_FOR))
+
+
+def _lone_surrogate(value: object) -> str | None:
+    """The first lone surrogate in ``value`` if it is text (UTF-8 has no form for one)."""
+    if not isinstance(value, str) or value.isascii():
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return value[e.start]
+    return None
+
+
+def _find_lone_surrogate(resource: str, rows: object) -> DataValidationError | None:
+    """Name the first stored field holding a lone surrogate in rows as Python decoded them
+    (a rare path, so a loop is fine); None when there is none."""
+    if not isinstance(rows, Sequence) or isinstance(rows, str | bytes):
+        return None
+    schema = _raw_schema(resource)
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            continue
+        for name, dtype in schema.items():
+            value = row.get(name)
+            if isinstance(dtype, pl.Struct):
+                nested = value if isinstance(value, Mapping) else {}
+                values = [(f"{name}.{f.name}", nested.get(f.name)) for f in dtype.fields]
+            else:
+                values = [(name, value)]
+            for path, text in values:
+                char = _lone_surrogate(text)
+                if char is None:
+                    continue
+                raw_id = row.get("id")
+                where = f"{resource} id={_id_text(raw_id)}" if raw_id is not None else (
+                    f"{resource}[{index}]"
+                )
+                return DataValidationError(
+                    f"{where}: field {path!r} contains text that cannot be stored exactly (a "
+                    f"lone surrogate \\u{ord(char):04x}, half of a character); it must be "
+                    "corrected in Canvas before this sync can be stored"
+                )
+    return None
 
 
 def _raw_schema(resource: str) -> dict[str, pl.DataType]:
@@ -271,7 +363,10 @@ def _as_raw(resource: str, data: object) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     if isinstance(data, pl.DataFrame):
         missing = [pl.lit(None, dtype).alias(f) for f, dtype in schema.items() if f not in data]
-        return data.with_columns(missing).select(list(schema)) if missing else data
+        if not missing:
+            return data
+        tag = [FETCHED_FOR] if FETCHED_FOR in data.columns else []
+        return data.with_columns(missing).select([*schema, *tag])
     if isinstance(data, Iterable) and not isinstance(data, str | bytes | Mapping):
         return raw_frame(resource, list(data))
     raise DataValidationError(
@@ -302,7 +397,20 @@ def _parse(kind: Kind, raw: pl.Expr) -> pl.Expr:
 
 
 def parse_resource(resource: str, data: object) -> pl.DataFrame:
-    """Parse one resource's raw rows into typed columns (``FIELD_RULES``), de-duplicated by id.
+    """Parse one resource's raw rows into typed columns (``FIELD_RULES``), de-duplicated by id
+    (exact copies dropped; of copies that differ, the later kept and logged).
+
+    Raises:
+        DataValidationError: Naming the resource, the id and the field of the first value that
+            is missing (ids) or does not parse.
+    """
+    typed = _parse_typed(resource, data).drop(FETCHED_FOR)
+    return _drop_duplicates(resource, typed, [FIELD_RULES[resource][0][0]])[0]
+
+
+def _parse_typed(resource: str, data: object) -> pl.DataFrame:
+    """Typed columns (``FIELD_RULES``) and ``FETCHED_FOR`` (null when untagged), every row
+    kept, duplicates included.
 
     Raises:
         DataValidationError: Naming the resource, the id and the field of the first value that
@@ -312,7 +420,11 @@ def parse_resource(resource: str, data: object) -> pl.DataFrame:
     rules = FIELD_RULES[resource]
     sources = [_source(path).alias(f"raw:{column}") for column, path, _ in rules]
     typed = [_parse(kind, _source(path)).alias(column) for column, path, kind in rules]
-    frame = raw.select(*sources, *typed)
+    tag = (
+        pl.col(FETCHED_FOR).cast(pl.Int64) if FETCHED_FOR in raw.columns
+        else pl.lit(None, dtype=pl.Int64).alias(FETCHED_FOR)
+    )
+    frame = raw.select(*sources, *typed, tag)
 
     problems = [
         (
@@ -338,11 +450,42 @@ def parse_resource(resource: str, data: object) -> pl.DataFrame:
     if any_bad:
         raise _first_problem(resource, frame, flags, problems)
 
-    id_column = rules[0][0]
-    return (
-        frame.select([column for column, _, _ in rules])
-        .unique(subset=id_column, keep="last", maintain_order=True)
-    )
+    return frame.select(*[column for column, _, _ in rules], FETCHED_FOR)
+
+
+def _drop_duplicates(table: str, frame: pl.DataFrame, key: list[str]) -> tuple[pl.DataFrame, int]:
+    """Keep one row per ``key``: exact copies dropped, of copies that differ the later one.
+
+    Only frames that hold a repeated key pay for more than one pass over the key.
+
+    Returns:
+        The rows, and how many keys had copies with different values (the first one logged
+        with its first differing field).
+    """
+    if frame.height < 2 or frame.n_unique(subset=key) == frame.height:
+        return frame, 0
+    copies = frame.filter(frame.select(key).is_duplicated())
+    distinct = copies.unique(keep="first", maintain_order=True)
+    differing = distinct.filter(distinct.select(key).is_duplicated())
+    conflicts = differing.n_unique(subset=key) if differing.height else 0
+    if conflicts:
+        versions = differing.join(differing.head(1).select(key), on=key, how="semi").rows(
+            named=True
+        )
+        first = versions[0]
+        field_name = next(
+            (c for c in frame.columns if any(v[c] != first[c] for v in versions[1:])), "?"
+        )
+        where = (
+            f"id={first[key[0]]}" if len(key) == 1
+            else " ".join(f"{k}={first[k]}" for k in key)
+        )
+        log.warning(
+            "%s %s: Canvas sent copies with different values (first difference in field %r); "
+            "the later copy was kept (%d such in %s)",
+            table, where, field_name, conflicts, table,
+        )
+    return frame.unique(subset=key, keep="last", maintain_order=True), conflicts
 
 
 def _first_problem(
@@ -376,9 +519,11 @@ def shape_canvas_data(canvas_api_data: Mapping[str, object]) -> ShapedSync:
 
     Rules: enrollments other than ``StudentEnrollment`` (teachers, TAs, the test student's
     ``StudentViewEnrollment``) are not students of the tracker, and neither are their
-    submissions; every object is de-duplicated by id; a student in two sections is one
+    submissions; every object is de-duplicated by id (exact copies dropped; of copies that
+    differ, the later kept and counted in ``conflicts``); a student in two sections is one
     student with two enrollments. References must resolve: a section, enrollment, group or
-    assignment of an unknown course, or a submission of an unknown assignment, is invalid.
+    assignment of an unknown course, or a submission of an unknown assignment, is invalid;
+    so is a row fetched for one course (``tag_fetched_course``) that names another.
 
     Args:
         canvas_api_data: ``{resource: rows}`` for ``RESOURCES``; missing keys mean empty.
@@ -399,7 +544,26 @@ def shape_canvas_data(canvas_api_data: Mapping[str, object]) -> ShapedSync:
         raise DataValidationError(
             f"canvas_api_data has unknown keys {unknown}; expected some of {list(RESOURCES)}"
         )
-    parsed = {r: parse_resource(r, canvas_api_data.get(r)) for r in RESOURCES}
+    typed = {r: _parse_typed(r, canvas_api_data.get(r)) for r in RESOURCES}
+    # Every copy is checked before duplicates go, so a wrong copy cannot hide behind a right one.
+    for resource in ("sections", "enrollments", "assignments"):
+        _refuse_other_course(
+            resource, typed[resource], pl.col("course_id") != pl.col(FETCHED_FOR),
+            "field 'course_id' names course {course_id}, but Canvas sent it among the "
+            "{resource} of course {fetched_for_course_id}",
+        )
+    conflicts: dict[str, int] = {}
+
+    def unique_rows(table: str, frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+        kept, count = _drop_duplicates(table, frame, key)
+        if count:
+            conflicts[table] = conflicts.get(table, 0) + count
+        return kept
+
+    parsed = {
+        r: unique_rows(r, typed[r].drop(FETCHED_FOR), [FIELD_RULES[r][0][0]])
+        for r in RESOURCES if r != "submissions"
+    }
 
     courses = parsed["courses"]
     course_ids = courses.select("course_id")
@@ -410,28 +574,46 @@ def shape_canvas_data(canvas_api_data: Mapping[str, object]) -> ShapedSync:
     students_enrollments = enrollments_all.filter(
         pl.col("type").is_null() | (pl.col("type") == TRACKED_ENROLLMENT_TYPE)
     )
-    students = (
-        students_enrollments.select(TABLE_COLUMNS["students"])
-        .unique(subset="student_id", keep="last", maintain_order=True)
+    students = unique_rows(
+        "students", students_enrollments.select(TABLE_COLUMNS["students"]), ["student_id"]
     )
 
     assignments = parsed["assignments"]
-    submissions = parsed["submissions"]
+    submissions = typed["submissions"]
     _require_known(
         "submissions", submissions, "assignment_id",
         assignments.select("assignment_id"), "assignment",
     )
-    submissions = (
-        submissions.join(
-            assignments.select("assignment_id", "course_id"), on="assignment_id", how="left",
-            maintain_order="left",
-        )
+    submissions = submissions.join(
+        assignments.select("assignment_id", "course_id"), on="assignment_id", how="left",
+        maintain_order="left",
+    )
+    _refuse_other_course(
+        "submissions", submissions, pl.col("sent_course_id") != pl.col(FETCHED_FOR),
+        "field 'course_id' names course {sent_course_id}, but Canvas sent it among the "
+        "submissions of course {fetched_for_course_id}",
+    )
+    _refuse_other_course(
+        "submissions", submissions, pl.col("course_id") != pl.col(FETCHED_FOR),
+        "field 'assignment_id' names assignment {assignment_id} of course {course_id}, but "
+        "Canvas sent it among the submissions of course {fetched_for_course_id}",
+    )
+    _refuse_other_course(
+        "submissions", submissions, pl.col("sent_course_id") != pl.col("course_id"),
+        "field 'course_id' names course {sent_course_id}, but its assignment "
+        "{assignment_id} belongs to course {course_id}",
+    )
+    submissions = unique_rows(
+        "submissions", submissions.drop(FETCHED_FOR, "sent_course_id"), ["submission_id"]
+    )
+    submissions = unique_rows(
+        "submissions",
         # Only students of the tracker: drops the test student's and teachers' submissions.
-        .join(
+        submissions.join(
             students_enrollments.select("course_id", "student_id").unique(),
             on=["course_id", "student_id"], how="semi", maintain_order="left",
-        )
-        .unique(subset=["assignment_id", "student_id"], keep="last", maintain_order=True)
+        ),
+        ["assignment_id", "student_id"],  # one submission per student and assignment
     )
 
     return ShapedSync(
@@ -442,7 +624,31 @@ def shape_canvas_data(canvas_api_data: Mapping[str, object]) -> ShapedSync:
         assignment_groups=parsed["assignment_groups"].select(TABLE_COLUMNS["assignment_groups"]),
         assignments=assignments.select(TABLE_COLUMNS["assignments"]),
         submissions=submissions.select(TABLE_COLUMNS["submissions"]),
+        conflicts=conflicts,
     )
+
+
+def _refuse_other_course(resource: str, frame: pl.DataFrame, wrong: pl.Expr, says: str) -> None:
+    """Refuse the rows matching ``wrong``: rows that name another course than they should.
+
+    A comparison with a null (an untagged row, no ``course_id`` sent) matches nothing.
+
+    Args:
+        resource: What the rows are.
+        frame: Typed rows with ``FETCHED_FOR``.
+        wrong: Which rows to refuse.
+        says: What is wrong, formatted with the first such row's columns (the tag is
+            ``{fetched_for_course_id}``) and ``{resource}``.
+    """
+    rows = frame.filter(wrong)
+    if rows.height:
+        first = rows.row(0, named=True)
+        raise DataValidationError(
+            f"{resource} id={first[FIELD_RULES[resource][0][0]]}: "
+            f"{says.format(resource=resource, **first)} "
+            f"({rows.height} such row(s)); nothing was stored: sync again, and if this "
+            "persists, tell your Canvas administrator"
+        )
 
 
 def _require_known(

@@ -204,24 +204,28 @@ def get_students_table(
 
 
 #: The students table as the page shows it, column by column (and so the download too).
+#: The widths add up to what fits a 1400-pixel window beside the sidebar; a longer cell
+#: ends in an ellipsis and shows whole on hover.
 STUDENT_COLUMNS: dict[str, Column] = {
-    "student_id": Column("Canvas id"),
-    "name": Column("Name"),
-    "courses": Column("Courses"),
+    "student_id": Column("Canvas id", width=80),
+    "name": Column("Name", width=130),
+    "courses": Column("Courses", width=115),
     "enrollment_states": Column(
-        "Enrollment", help="Each course's enrollment, in the order listed: active, invited, "
-        "inactive or completed (as Canvas says), or removed (Canvas no longer lists the "
-        "student there; shown with Include inactive students)"),
+        "Enrollment", width=100,
+        help="Each course's enrollment, in the order listed: active, invited, inactive or "
+        "completed (as Canvas says), or removed (Canvas no longer lists the student there; "
+        "shown with Include inactive students)"),
     "current_scores": Column(
-        "Current scores", help="Current score (%) in each course, in the order listed"),
-    "mean_score": Column("Mean score", decimals=1),
-    "missing": Column("Missing"),
-    "late": Column("Late"),
+        "Scores", width=95, help="Current score (%) in each course, in the order listed"),
+    "mean_score": Column("Mean", decimals=1, width=60,
+                         help="Mean of the current course scores (%)"),
+    "missing": Column("Missing", width=64),
+    "late": Column("Late", width=48),
     "change_since_last_sync": Column(
-        "Change since last sync", decimals=1,
+        "Change", decimals=1, width=64,
         help="Mean change of the course scores since the previous sync, in points"),
-    "tags": Column("Tags"),
-    "custom_group": Column("Group"),
+    "tags": Column("Tags", width=70),
+    "custom_group": Column("Group", width=64),
 }
 
 

@@ -7,7 +7,7 @@
 | ``lifecycle`` | ``lifecycle`` (layer 0) | which objects are active, gone, or back |
 | ``summaries`` | ``summary`` | read models the sync derives for the pages |
 | ``teacher_data`` | ``meta`` (layer 3) | the teachers' own data; no sync writes it |
-| ``sync_runs`` | ``ops.sync_runs`` | one row per sync attempt |
+| ``sync_runs`` | ``ops.sync_runs``, ``ops.sync_attempts`` | recorded attempts; those under way |
 
 Functions here take a cursor and run inside the caller's transaction: a unit of work that
 spans domains (a sync, a permanent delete, a teacher's edit) opens one transaction and calls

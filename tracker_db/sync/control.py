@@ -31,7 +31,7 @@ from typing import Any
 
 from tracker_db.db import Database
 from tracker_db.errors import SyncError, TrackerError
-from tracker_db.read_models.sync_status import get_recent_runs
+from tracker_db.read_models.sync_status import get_recent_runs, get_unfinished_attempts
 from tracker_db.sync.runner import SyncRunner, SyncStatus
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,11 @@ class _Handler(socketserver.StreamRequestHandler):
     def _status(self, limit: int) -> None:
         with self.server.database.session() as cur:
             runs = get_recent_runs(limit, cur=cur)
+            attempts = get_unfinished_attempts(cur=cur)
         rows = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
                 for row in runs.iter_rows(named=True)]
-        _send(self.wfile, {"event": "finished", "ok": True, "runs": rows})
+        _send(self.wfile, {"event": "finished", "ok": True, "runs": rows,
+                           "attempts": attempts["message"].to_list()})
 
     def _sync(self) -> None:
         runner = self.server.runner
@@ -241,11 +243,12 @@ def request_sync(
     return str(answer.get("summary") or "")
 
 
-def request_status(db_path: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Ask the dashboard that holds ``db_path`` for its latest sync runs.
+def request_status(db_path: str, limit: int = 10) -> tuple[list[dict[str, Any]], list[str]]:
+    """Ask the dashboard that holds ``db_path`` for its latest sync runs and the messages of
+    attempts that never finished (see ``get_unfinished_attempts``).
 
     Raises:
         NoDashboard: No dashboard takes requests for that file.
     """
     answer = _ask(db_path, {"action": "status", "limit": limit}, lambda message: None)
-    return list(answer.get("runs") or [])
+    return list(answer.get("runs") or []), [str(m) for m in answer.get("attempts") or []]

@@ -5,7 +5,8 @@ charts have something to show. Each sync's history rows are stamped a week apart
 so the charts spread over weeks as they would after a term of real use.
 
 This module is the only runtime user of ``tracker_db.fake_canvas``; the runner and the CLI
-import it only when the demo is asked for, so the app never loads the fake otherwise.
+import it only when the demo is asked for, so the app never loads the fake otherwise. Both
+load it into an empty database only, with the one check here.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from tracker_db.canvas.client import ProgressCallback
-from tracker_db.db import Cursor
+from tracker_db.db import Cursor, using
 from tracker_db.errors import ConfigError
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
-from tracker_db.sync.from_canvas import check_source_matches, sync_from_canvas
+from tracker_db.store import sync_runs
+from tracker_db.sync.from_canvas import sync_from_canvas
 from tracker_db.sync.write import SyncResult
 
 DEMO_SYNCS = 4
@@ -30,21 +32,38 @@ def load_demo_data(
     seed: int = 7,
     progress: ProgressCallback | None = None,
     cur: Cursor | None = None,
+    trigger: str = "",
+    attempt_ids: list[str] | None = None,
 ) -> list[SyncResult]:
-    """Fill the database from the built-in fake Canvas through the real sync path.
+    """Fill an empty database from the built-in fake Canvas through the real sync path.
 
     Args:
         syncs: How many syncs to run; between two, about a tenth of the scores change.
         seed: Seed of the demo data set.
         progress: Optional progress callback, called for every sync.
         cur: Cursor to use; default a session of the process-wide database.
+        trigger: What started it, for the attempts' records.
+        attempt_ids: If given, each sync's attempt id is appended as it starts
+            (``sync_from_canvas``).
 
     Returns:
         One result per sync.
+
+    Raises:
+        ConfigError: ``syncs`` out of range, or the database already holds a sync.
     """
     if not 1 <= syncs <= 20:
         raise ConfigError(f"demo syncs must be 1 to 20, got {syncs}")
-    check_source_matches("http://127.0.0.1", cur=cur)
+    with using(cur) as c:
+        if sync_runs.last_successful_sync_id(c) is not None:
+            # A full sync replaces layer 1 whole: demo data would overwrite a real teacher's
+            # Canvas data and mix demo history into theirs (or into an earlier demo's).
+            synced = ", ".join(sorted(sync_runs.sources(c))) or "somewhere"
+            raise ConfigError(
+                "demo data can only be loaded into an empty database; this one already "
+                f"holds data synced from {synced} (point TRACKER_DB_PATH, or canvas-tracker "
+                "--db, at a new file to try the demo)"
+            )
     token = secrets.token_urlsafe(24)  # a throwaway token for the throwaway server
     now = datetime.now(UTC)
     results = []
@@ -56,7 +75,8 @@ def load_demo_data(
             recorded_at = now - DEMO_SPACING * (syncs - 1 - index)
             results.append(
                 sync_from_canvas(
-                    fake.base_url, token, progress=progress, recorded_at=recorded_at, cur=cur
+                    fake.base_url, token, progress=progress, recorded_at=recorded_at, cur=cur,
+                    kind="demo", trigger=trigger, attempt_ids=attempt_ids,
                 )
             )
     return results

@@ -3,12 +3,17 @@
 The fetch (``tracker_db.canvas.client``) is most of a sync's time; only the write that follows
 (``write.full_canvas_sync``) takes a transaction. Any failure, fetching or writing, leaves the
 database as it was and is recorded in ``ops.sync_runs`` with a readable reason.
+
+Each attempt records its start in ``ops.sync_attempts`` (one small transaction) before it
+fetches; whatever records its outcome ends that row, and an interrupt deletes it, so only a
+process that died mid-sync leaves one behind (``read_models.sync_status``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -19,10 +24,17 @@ from tracker_db.canvas.client import (
     RetryPolicy,
     is_loopback,
 )
-from tracker_db.db import Cursor, Sessions, default_database, using
+from tracker_db.db import Cursor, Sessions, default_database, using, write
 from tracker_db.errors import CanvasAPIError, ConfigError, TrackerError
 from tracker_db.store import sync_runs, teacher_data
-from tracker_db.sync.write import SyncResult, full_canvas_sync, record_failed_run
+from tracker_db.sync.write import (
+    SyncResult,
+    full_canvas_sync,
+    record_failed_run,
+    was_interrupted,
+)
+
+log = logging.getLogger(__name__)
 
 
 def check_source_matches(source: str, *, cur: Cursor | None = None) -> None:
@@ -62,6 +74,9 @@ def sync_from_canvas(
     recorded_at: datetime | None = None,
     cur: Cursor | None = None,
     sessions: Sessions | None = None,
+    kind: str = "canvas",
+    trigger: str = "",
+    attempt_ids: list[str] | None = None,
 ) -> SyncResult:
     """Fetch everything from Canvas, then write it with ``full_canvas_sync``.
 
@@ -81,6 +96,10 @@ def sync_from_canvas(
         cur: Cursor to use for every step.
         sessions: Where each step takes a cursor instead (e.g. ``migrate.OpenPerUse``);
             default the process-wide database.
+        kind: ``canvas`` or ``demo``, for the attempt's record.
+        trigger: What started it (``button``, ``schedule``, ``command line`` ...).
+        attempt_ids: If given, the attempt's id is appended before its start is recorded,
+            so the caller can ask afterwards (after an interrupt, say) what became of it.
 
     Raises:
         ConfigError: Bad base URL or token, or demo data and real data would mix (nothing
@@ -89,8 +108,11 @@ def sync_from_canvas(
         CanvasAPIError: Canvas refused or failed.
         DataValidationError: Canvas sent data that does not validate.
         SyncError: Writing failed.
+        KeyboardInterrupt: Interrupted; the attempt's row is removed, nothing else recorded
+            (the write may have committed: ``get_attempt_runs`` tells).
     """
     started_at = datetime.now(UTC)
+    attempt_id = sync_runs.new_attempt_id()
 
     @contextmanager
     def step() -> Iterator[Cursor]:
@@ -109,25 +131,61 @@ def sync_from_canvas(
     with step() as c:
         check_source_matches(source, cur=c)
         untracked = teacher_data.untracked_course_ids(c)
+        if attempt_ids is not None:
+            attempt_ids.append(attempt_id)
+        write(c, lambda w: sync_runs.start_attempt(
+            w, attempt_id, started_at, kind=kind, trigger=trigger))
+    recorded = False  # whether a transaction has recorded the outcome (and ended the row)
     try:
-        with client:
-            data = client.fetch_all(untracked_course_ids=untracked)
-    except TrackerError as e:
+        try:
+            with client:
+                data = client.fetch_all(untracked_course_ids=untracked)
+        except TrackerError as e:
+            with step() as c:
+                recorded = record_failed_run(
+                    c, started_at, source, str(e), attempt_id
+                ) is not None
+            raise
+        except Exception as e:
+            if was_interrupted(e):
+                raise KeyboardInterrupt from e
+            # Anything else from the HTTP stack (an invalid URL, too many redirects ...).
+            error = CanvasAPIError(f"fetching from Canvas failed: {type(e).__name__}: {e}")
+            with step() as c:
+                recorded = record_failed_run(
+                    c, started_at, source, str(error), attempt_id
+                ) is not None
+            raise error from e
+        if progress is not None:
+            progress("write", 0, 1, "validating and saving")
         with step() as c:
-            record_failed_run(c, started_at, source, str(e))
+            try:
+                result = full_canvas_sync(
+                    data, source=source, started_at=started_at, recorded_at=recorded_at,
+                    cur=c, attempt_id=attempt_id,
+                )
+            except TrackerError:
+                recorded = True  # it recorded the failure, which ended the row
+                raise
+            recorded = True
+    except BaseException:
+        if not recorded:
+            # Interrupted, or a step could not open the database: nothing was recorded, and
+            # the process is alive to say so itself, so its trace goes. (If an interrupt
+            # came after the COMMIT, the row is gone already and this deletes nothing.)
+            _end_attempt(step, attempt_id)
         raise
-    except Exception as e:
-        # Anything else from the HTTP stack (an invalid URL, too many redirects ...).
-        error = CanvasAPIError(f"fetching from Canvas failed: {type(e).__name__}: {e}")
-        with step() as c:
-            record_failed_run(c, started_at, source, str(error))
-        raise error from e
-    if progress is not None:
-        progress("write", 0, 1, "validating and saving")
-    with step() as c:
-        result = full_canvas_sync(
-            data, source=source, started_at=started_at, recorded_at=recorded_at, cur=c
-        )
     if progress is not None:
         progress("write", 1, 1, result.summary())
     return result
+
+
+def _end_attempt(step: Callable[[], AbstractContextManager[Cursor]], attempt_id: str) -> None:
+    try:
+        with step() as c:
+            write(c, lambda w: sync_runs.end_attempts(w, [attempt_id]))
+    except (TrackerError, RuntimeError):
+        # The database is unreachable (or DuckDB was interrupted again): the row stays, and
+        # status reports an attempt that never finished, which is what happened.
+        log.warning("could not remove the record of unfinished sync attempt %s", attempt_id,
+                    exc_info=True)

@@ -24,7 +24,6 @@ from typing import Literal
 from tracker_db.canvas.client import ProgressCallback, RetryPolicy
 from tracker_db.db import Cursor, Database, default_database
 from tracker_db.errors import ConfigError, TrackerError
-from tracker_db.store import sync_runs
 from tracker_db.sync.from_canvas import sync_from_canvas
 
 log = logging.getLogger(__name__)
@@ -89,27 +88,22 @@ class SyncStatus:
         return max(0.0, (end - self.started_at).total_seconds())
 
 
-def _canvas_job(base_url: str, token: str, retry: RetryPolicy | None) -> Job:
+def _canvas_job(base_url: str, token: str, retry: RetryPolicy | None, trigger: str) -> Job:
     def run(progress: ProgressCallback, cur: Cursor) -> str:
-        return sync_from_canvas(base_url, token, progress=progress, retry=retry, cur=cur).summary()
+        return sync_from_canvas(
+            base_url, token, progress=progress, retry=retry, cur=cur, trigger=trigger
+        ).summary()
 
     return run
 
 
-def _demo_job(syncs: int) -> Job:
+def _demo_job(syncs: int, trigger: str) -> Job:
     def run(progress: ProgressCallback, cur: Cursor) -> str:
-        # The demo needs the fake Canvas, which nothing else in the app loads.
+        # The demo needs the fake Canvas, which nothing else in the app loads. It refuses a
+        # database that holds a sync already (the command line's demo shares the check).
         from tracker_db.sync.demo import load_demo_data
 
-        if sync_runs.last_successful_sync_id(cur) is not None:
-            # A full sync replaces layer 1 whole: demo data would overwrite a real
-            # teacher's Canvas data and mix demo history into theirs.
-            raise ConfigError(
-                "demo data can only be loaded into an empty database; this one already holds "
-                "synced data (start the dashboard with TRACKER_DB_PATH pointing at a new file "
-                "to try the demo)"
-            )
-        results = load_demo_data(syncs=syncs, progress=progress, cur=cur)
+        results = load_demo_data(syncs=syncs, progress=progress, cur=cur, trigger=trigger)
         return f"demo data loaded with {len(results)} syncs; the last one: {results[-1].summary()}"
 
     return run
@@ -189,9 +183,9 @@ class SyncRunner:
                     "Canvas is not configured: set CANVAS_BASE_URL and CANVAS_TOKEN in the "
                     "environment or in .streamlit/secrets.toml"
                 )
-            job = _canvas_job(str(base_url), str(token), self._retry)
+            job = _canvas_job(str(base_url), str(token), self._retry, trigger)
         elif kind == "demo":
-            job = _demo_job(self._demo_syncs)
+            job = _demo_job(self._demo_syncs, trigger)
         else:
             raise ConfigError(f"unknown sync kind {kind!r}: use 'canvas' or 'demo'")
         with self._lock:
