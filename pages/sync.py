@@ -103,7 +103,8 @@ current = common.guarded(schedule.get_schedule) or schedule.Schedule()
 st.caption(
     "The dashboard can sync by itself while it runs, with the Canvas settings above; the "
     "schedule is kept in the database, so it survives a restart, and a sync is never "
-    "started twice. 0 switches a part off."
+    "started twice. Scheduled syncs fetch only the submissions that changed, with a full sync "
+    "now and then. 0 switches a part off."
 )
 with st.form("schedule"):
     columns = st.columns(3 if database.backend == "ducklake" else 2)
@@ -120,8 +121,20 @@ with st.form("schedule"):
             "Lake upkeep every (hours)", min_value=0.0, max_value=schedule.MAX_HOURS,
             step=1.0, value=float(current.upkeep_hours or 0),
             help="Expire old snapshots and delete files nothing references any more.")
+    full_columns = st.columns(2)
+    full_syncs = full_columns[0].number_input(
+        "Full sync after (incremental syncs)", min_value=0,
+        max_value=schedule.MAX_FULL_EVERY_SYNCS, step=1,
+        value=int(current.full_every_syncs or 0),
+        help="Scheduled syncs fetch only what changed; every this many, one fetches "
+             "everything, which is what notices work and students deleted in Canvas.")
+    full_days = full_columns[1].number_input(
+        "Full sync every (days)", min_value=0.0, max_value=schedule.MAX_FULL_EVERY_DAYS,
+        step=1.0, value=float(current.full_every_days or 0),
+        help="A scheduled sync is also full when the last full one is this old.")
     if st.form_submit_button("Save schedule", icon=":material/schedule:"):
-        saved = common.guarded(lambda: schedule.save_schedule(every, on_open, upkeep))
+        saved = common.guarded(lambda: schedule.save_schedule(
+            every, on_open, upkeep, full_syncs, full_days))
         if saved is not None:
             common.flash("Schedule saved.")
             st.rerun()

@@ -621,13 +621,19 @@ def test_the_schedule_is_set_on_the_sync_page_and_kept(demo_db):
     assert "Schedule" in _texts(at)
     at.number_input[0].set_value(6.0)
     at.number_input[1].set_value(2.0)
+    assert at.number_input[2].label == "Full sync after (incremental syncs)"
+    at.number_input[2].set_value(5)
+    at.number_input[3].set_value(0.0)  # no age limit: full syncs by count alone
     at.button(key="FormSubmitter:schedule-Save schedule").click()
     _ok(at.run())
     assert "Schedule saved\\." in _texts(at)  # escaped Markdown
     assert dict(_read(demo_db, "SELECT name, value FROM ops.settings WHERE name LIKE "
                                "'schedule.%'")) == {"schedule.every_hours": "6",
-                                                    "schedule.on_open_hours": "2"}
-    assert [n.value for n in _ok(_open("pages/sync.py")).number_input[:2]] == [6.0, 2.0]
+                                                    "schedule.on_open_hours": "2",
+                                                    "schedule.full_every_syncs": "5",
+                                                    "schedule.full_every_days": "0"}
+    kept = _ok(_open("pages/sync.py")).number_input
+    assert [n.value for n in kept[:4]] == [6.0, 2.0, 5, 0.0]
 
 
 @pytest.mark.file_only

@@ -177,7 +177,8 @@ def test_an_existing_file_gets_the_new_migration(tmp_path):
     with older.session() as cur:
         apply_migrations(cur, [m for m in discover_migrations() if m.version <= 7])
         cur.execute("INSERT INTO meta.student_metadata (student_id) VALUES (1)")  # default []
-        assert apply_migrations(cur) == [8, 9]
+        assert apply_migrations(cur) == [m.version for m in discover_migrations()
+                                         if m.version > 7]
         assert cur.execute("SELECT tags FROM meta.student_metadata").fetchall() == [([],)]
         default = cur.execute(
             "SELECT column_default FROM information_schema.columns "

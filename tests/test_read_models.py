@@ -448,3 +448,44 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_the_students_table_names_each_enrollments_state(fresh_db):
+    full_canvas_sync(make_canvas_data())
+    later = make_canvas_data()
+    later["enrollments"] = [e for e in later["enrollments"]
+                            if (e["user_id"], e["course_id"]) != (5001, 102)]  # dropped there
+    full_canvas_sync(later)
+    shown = get_students_table(StudentFilters(include_inactive=True)).rows
+    rows = {r["student_id"]: r for r in shown.iter_rows(named=True)}
+    # One state per course, in the courses' order.
+    assert (rows[5001]["courses"], rows[5001]["enrollment_states"]) == (
+        "BIO-101; HIS-102", "active; removed")
+    assert rows[5003]["enrollment_states"] == "inactive"  # why "Include inactive" shows them
+    assert rows[5002]["enrollment_states"] == "active"
+
+
+def test_the_time_zone_is_the_setting_else_the_courses_else_the_browsers(fresh_db):
+    from tracker_db.edits import set_time_zone
+    from tracker_db.errors import DataValidationError
+    from tracker_db.read_models.preferences import get_time_zone
+
+    assert get_time_zone("Europe/Paris").name == "Europe/Paris"  # no courses yet: the browser
+    assert get_time_zone("Not/AZone") == get_time_zone(None)
+    assert get_time_zone(None).name == "UTC"
+    data = make_canvas_data()
+    for course in data["courses"]:
+        course["time_zone"] = "America/Chicago"
+    full_canvas_sync(data)
+    choice = get_time_zone("Europe/Paris")
+    assert (choice.name, choice.source) == ("America/Chicago", "courses")
+    set_time_zone("Asia/Tokyo")
+    choice = get_time_zone("Europe/Paris")
+    assert (choice.name, choice.source, choice.suggested) == (
+        "Asia/Tokyo", "setting", "America/Chicago")
+    assert choice.format(datetime(2026, 9, 1, 23, 30, tzinfo=UTC)) == "2026-09-02 08:30 Asia/Tokyo"
+    with pytest.raises(DataValidationError, match="'Mars/Olympus' is not a time zone"):
+        set_time_zone("Mars/Olympus")
+    assert get_time_zone(None).name == "Asia/Tokyo"  # the refused edit changed nothing
+    set_time_zone(None)
+    assert get_time_zone(None).source == "courses"

@@ -96,7 +96,9 @@ def test_the_scheduler_starts_a_due_sync_and_only_one(fresh_db, canvas):
     schedule.save_schedule(None, None, None)  # everything off (a lake's upkeep too)
     assert scheduler.check() == "nothing was due"
     schedule.save_schedule(6, None, None)
-    assert scheduler.check().startswith("started a sync (schedule: no successful sync yet)")
+    assert scheduler.check() == (
+        "started a full sync (schedule: no successful sync yet; full: no full sync yet)"
+    )
     assert scheduler.runner.status().trigger == "schedule"
     assert scheduler.check() == "nothing was due"  # running, and claimed
     status = scheduler.runner.wait(60)
@@ -162,3 +164,67 @@ def test_the_scheduler_tidies_a_lake_daily_by_default(fresh_db):
     scheduler = _scheduler(fresh_db, None)
     assert scheduler.check().startswith("upkeep: expired")
     assert scheduler.check() == "nothing was due"  # not again within the day
+
+
+def _run(cur, sync_id: int, mode: str, started_at, status: str = "succeeded") -> None:
+    cur.execute(
+        "INSERT INTO ops.sync_runs (sync_id, started_at, status, mode) VALUES (?, ?, ?, ?)",
+        [sync_id, started_at, status, mode],
+    )
+
+
+def test_scheduled_syncs_are_full_every_n_incrementals_or_days(cur):
+    every = schedule.Schedule(full_every_syncs=2, full_every_days=7)
+    assert schedule.full_sync_reason(every, cur=cur, now=NOW) == "no full sync yet"
+    _run(cur, 1, "full", NOW - timedelta(days=1))
+    assert schedule.full_sync_reason(every, cur=cur, now=NOW) is None
+    _run(cur, 2, "incremental", NOW - timedelta(hours=20))
+    _run(cur, 3, "incremental", NOW - timedelta(hours=10), status="failed")
+    assert schedule.full_sync_reason(every, cur=cur, now=NOW) is None  # failures don't count
+    _run(cur, 4, "incremental", NOW - timedelta(hours=5))
+    assert schedule.full_sync_reason(every, cur=cur, now=NOW) == (
+        "2 incremental syncs since the last full one"
+    )
+    by_days = schedule.Schedule(full_every_syncs=None, full_every_days=0.5)
+    assert schedule.full_sync_reason(by_days, cur=cur, now=NOW) == (
+        "the last full sync is 1.0 days old"
+    )
+    _run(cur, 5, "full", NOW - timedelta(hours=1))
+    assert schedule.full_sync_reason(every, cur=cur, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("syncs", "days", "message"),
+    [(0, 0, "a scheduled full sync is needed now and then"), (1.5, 7, "whole number"),
+     (5000, 7, "from 1 to 1000 syncs"), (3, "weekly", "number of days"),
+     (3, 365, "from 0.25 to 90 days")],
+)
+def test_a_bad_full_sync_cadence_is_refused_and_nothing_is_stored(cur, syncs, days, message):
+    with pytest.raises(DataValidationError, match=message):
+        schedule.save_schedule(6, None, None, syncs, days, cur=cur)
+    assert cur.execute("SELECT count(*) FROM ops.settings").fetchone() == (0,)
+
+
+def test_the_cadence_is_kept_with_the_schedule(cur):
+    schedule.save_schedule(6, None, None, 3, 0, cur=cur)
+    kept = schedule.get_schedule(cur=cur)
+    assert (kept.full_every_syncs, kept.full_every_days) == (3, None)
+
+
+def test_the_scheduler_runs_incremental_syncs_after_a_full_one(fresh_db, canvas):
+    scheduler = _scheduler(fresh_db, canvas)
+    schedule.save_schedule(0.25, None, None, 1, 0)
+    modes = []
+    for _ in range(3):
+        with fresh_db.session() as cur:
+            # Make the schedule due again: the data is old and nothing holds a claim.
+            cur.execute("UPDATE ops.sync_runs SET finished_at = finished_at - INTERVAL 1 DAY")
+            cur.execute("DELETE FROM ops.settings WHERE name = ?", [schedule.CLAIMED_AT])
+        outcome = scheduler.check()
+        assert scheduler.runner.wait(60).phase == "succeeded"
+        modes.append(outcome.split(" (")[0])
+    assert modes == ["started a full sync", "started an incremental sync",
+                     "started a full sync"]
+    with fresh_db.session() as cur:
+        assert cur.execute("SELECT mode FROM ops.sync_runs ORDER BY sync_id").fetchall() == [
+            ("full",), ("incremental",), ("full",)]

@@ -319,9 +319,13 @@ def test_the_migration_fills_the_summaries_of_an_existing_database(fake, cur):
     written = snapshot(cur, layers)
     assert _frame(cur, "SELECT * FROM summary.course_students WHERE NOT listed").height > 0
     assert _frame(cur, "SELECT * FROM summary.hidden_submission_changes").height > 0
-    # Take the database back to before migration 0006 (and 0007, which builds on it), with
-    # its syncs kept.
+    assert _frame(cur, "SELECT * FROM summary.work_changes").height > 0
+    assert _frame(cur, "SELECT * FROM lifecycle.enrollment_changes").height > 0
+    # Take the database back to before migration 0006 (and 0007 and 0011, which build on
+    # it), with its syncs kept.
     for statement in (
+        "DROP TABLE lifecycle.enrollment_changes",
+        "DELETE FROM ops.schema_migrations WHERE version = 11",
         "DROP MACRO TABLE canvas.reported_course_work",
         "DROP MACRO TABLE canvas.reported_course_students",
         "DROP MACRO TABLE meta.scope_courses",
@@ -334,7 +338,7 @@ def test_the_migration_fills_the_summaries_of_an_existing_database(fake, cur):
     ):
         cur.execute(statement)
 
-    assert apply_migrations(cur) == [6, 7]
+    assert apply_migrations(cur) == [6, 7, 11]
     assert snapshot(cur, layers) == written
 
 

@@ -134,7 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     sync = commands.add_parser(
-        "sync", help="run a full sync from Canvas (token from $CANVAS_TOKEN)", parents=[common]
+        "sync", help="sync from Canvas (token from $CANVAS_TOKEN)", parents=[common]
+    )
+    sync.add_argument(
+        "--incremental", action="store_true",
+        help="fetch only the submissions graded or submitted since the last successful sync "
+             "(a full sync when there is none; full syncs are what see deletions)",
     )
     sync.add_argument(
         "--base-url", default=os.environ.get("CANVAS_BASE_URL"),
@@ -171,6 +176,7 @@ def _print_runs(runs: pl.DataFrame, out: TextIO) -> None:
         duration = f"{run['duration_seconds']:.1f} s" if run["duration_seconds"] else "-"
         if run["status"] == "succeeded":
             detail = (
+                f"{'incremental: ' if run.get('mode') == 'incremental' else ''}"
                 f"{run['courses']} courses, {run['students']} students, "
                 f"{run['submissions']} submissions, +{run['history_rows']} history rows"
             )
@@ -217,14 +223,15 @@ def _sync(
         # The dashboard holds the file: ask it to run the sync (with its own settings).
         started.delegated = True
         try:
-            summary = control.request_sync(settings.db_path, progress)
+            summary = control.request_sync(settings.db_path, progress,
+                                           incremental=args.incremental)
         except control.NoDashboard:
             raise _held(busy) from busy
         return f"the dashboard ran the sync: {summary}"
     result = sync_from_canvas(
         args.base_url or "", os.environ.get("CANVAS_TOKEN", ""),
         max_in_flight=args.max_in_flight, progress=progress, sessions=sessions,
-        trigger=TRIGGER, attempt_ids=started.attempt_ids,
+        trigger=TRIGGER, attempt_ids=started.attempt_ids, incremental=args.incremental,
     )
     return result.summary()
 

@@ -410,6 +410,28 @@ def transaction(cur: Cursor, *, take_token: bool = True) -> Iterator[Cursor]:
             raise
 
 
+@contextmanager
+def read_snapshot(cur: Cursor) -> Iterator[Cursor]:
+    """Run the block's reads in one transaction, so they all see one committed state.
+
+    Nothing is written: the transaction is rolled back at the end. It takes neither the
+    write token nor this process's write lock, so it never waits for a writer.
+
+    Raises:
+        DatabaseError: A transaction could not be started on this cursor.
+    """
+    try:
+        cur.execute("BEGIN TRANSACTION")
+    except duckdb.Error as e:
+        raise DatabaseError(
+            f"cannot start a transaction on this cursor (is one already open?): {e}"
+        ) from e
+    try:
+        yield cur
+    finally:
+        _rollback(cur)
+
+
 T = TypeVar("T")
 
 

@@ -23,9 +23,13 @@ CROSS JOIN last AS l
 -- name: recent_runs
 -- The latest sync attempts, newest first. Parameter: $limit. dated_at is the time the
 -- history (and so every chart) gives a sync: its start, or the demo's backdated stamp.
+-- mode is read through to_json because `status` reads databases older than migration 0010
+-- as they are, and those have no mode column (their syncs were all full).
 SELECT r.sync_id, r.started_at, r.finished_at, coalesce(t.recorded_at, r.started_at) AS dated_at,
+       coalesce(to_json(r) ->> 'mode', 'full') AS mode,
        CASE WHEN r.status = 'succeeded' THEN format(
-           '{:,} courses, {:,} students, {:,} assignments, {:,} submissions',
+           '{}{:,} courses, {:,} students, {:,} assignments, {:,} submissions',
+           CASE WHEN to_json(r) ->> 'mode' = 'incremental' THEN 'incremental: ' ELSE '' END,
            r.courses, r.students, r.assignments, r.submissions) END AS fetched,
        r.status, r.source, r.courses,
        r.students, r.enrollments, r.assignments, r.submissions, r.grade_history_rows,

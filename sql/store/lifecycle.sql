@@ -3,7 +3,9 @@
 -- name: next_object_status
 -- The state of every course, student and assignment after this sync, computed from
 -- the previous state and the layer-1 tables this sync has just written.
--- Parameters: $sync_id, $now. Inserted into a temporary copy, which then replaces the table.
+-- Parameters: $sync_id, $now, $proves_absence. Inserted into a temporary copy, which then
+-- replaces the table. An incremental sync ($proves_absence false) removes nothing: what was
+-- active stays active until a full sync says otherwise.
 --   present and active  -> active; a removed object that is back is reactivated (its history
 --                          and teacher data were never deleted, so they reconnect by id)
 --   present, not active -> removed with Canvas's reason (enrollment inactive, course deleted)
@@ -51,7 +53,8 @@ merged AS (
     SELECT coalesce(s.object_type, o.object_type) AS object_type,
            coalesce(s.object_id, o.object_id) AS object_id,
            s.object_id IS NOT NULL AS present,
-           coalesce(s.present_active, false) AS now_active,
+           coalesce(s.present_active, false)
+               OR (NOT $proves_absence AND coalesce(o.active, false)) AS now_active,
            coalesce(o.active, false) AS was_active,
            o.object_id IS NULL AS is_new,
            s.state_reason, s.name, s.course_id AS seen_course_id,
@@ -130,7 +133,8 @@ LEFT JOIN (SELECT DISTINCT object_type, object_id FROM carries_data) AS d
 
 -- name: next_enrollment_status
 -- The state of every (course, student) enrollment after this sync.
--- Parameters: $sync_id, $now. A student in two sections is one (course, student) pair,
+-- Parameters: $sync_id, $now, $proves_absence (false: an incremental sync, which removes
+-- nothing). A student in two sections is one (course, student) pair,
 -- active if either enrollment is. An absent pair of a course the teacher stopped tracking is
 -- 'course not tracked', not 'absent': the student did not leave.
 WITH seen AS (
@@ -148,7 +152,8 @@ merged AS (
     SELECT coalesce(s.course_id, o.course_id) AS course_id,
            coalesce(s.student_id, o.student_id) AS student_id,
            s.student_id IS NOT NULL AS present,
-           coalesce(s.present_active, false) AS now_active,
+           coalesce(s.present_active, false)
+               OR (NOT $proves_absence AND coalesce(o.active, false)) AS now_active,
            coalesce(o.active, false) AS was_active,
            o.student_id IS NULL AS is_new,
            s.state_reason, o.first_seen_sync, o.last_seen_sync, o.removed_at
@@ -179,6 +184,19 @@ SELECT
         ELSE 'absent'
     END AS removal_reason
 FROM merged AS m
+
+-- name: append_enrollment_changes
+-- The pairs this sync brings in or takes out, from the pending layer-0 state (temp table
+-- next_enrollment_status) against the stored one. Parameter: $sync_id. Nothing on the first
+-- sync that lists enrollments: before it there is nothing to compare with.
+INSERT INTO lifecycle.enrollment_changes BY NAME
+SELECT $sync_id AS sync_id, n.course_id, n.student_id,
+       CASE WHEN n.active THEN 'added' ELSE 'gone' END AS change,
+       CASE WHEN NOT n.active THEN n.removal_reason END AS reason
+FROM next_enrollment_status AS n
+LEFT JOIN lifecycle.enrollment_status AS o USING (course_id, student_id)
+WHERE n.active <> coalesce(o.active, false)
+  AND EXISTS (SELECT 1 FROM lifecycle.enrollment_status)
 
 -- name: count_transitions
 -- How many objects the pending layer-0 state (temp table next_object_status) removes or

@@ -78,3 +78,50 @@ SELECT * FROM summary.derive_submission_changes([], true)
 -- name: count_hidden_students
 -- How many students layer 0 hides.
 SELECT count(*) FROM lifecycle.hidden_students
+
+-- name: append_work_changes
+-- This sync's rows of summary.work_changes, from the assignment_scores rows it has just
+-- appended (see summary.derive_work_changes, which must give the same rows). Parameter:
+-- $sync_id. Only the keys this sync touched are looked up in history.
+INSERT INTO summary.work_changes BY NAME
+WITH appended AS (
+    SELECT * FROM summary.work_states WHERE sync_id = $sync_id
+),
+known_courses AS (
+    -- a course's first sync is left out: its work is new to the tracker, not a change
+    SELECT DISTINCT course_id FROM history.assignment_scores
+    WHERE sync_id < $sync_id AND course_id IN (SELECT course_id FROM appended)
+),
+moved AS (
+    SELECT a.* FROM appended AS a SEMI JOIN known_courses USING (course_id)
+),
+before AS (
+    SELECT h.assignment_id, h.student_id,
+           arg_max_null(h.score, h.sync_id) AS score,
+           arg_max(h.missing, h.sync_id) AS missing,
+           arg_max(h.submitted, h.sync_id) AS submitted
+    FROM summary.work_states AS h
+    SEMI JOIN moved USING (assignment_id, student_id)
+    WHERE h.sync_id < $sync_id
+    GROUP BY h.assignment_id, h.student_id
+),
+moves AS (
+    SELECT $sync_id AS sync_id, m.course_id, m.assignment_id, m.student_id,
+           b.score AS old_score, m.score AS new_score,
+           coalesce(b.missing, false) AS old_missing, m.missing AS new_missing,
+           coalesce(b.submitted, false) AS old_submitted, m.submitted AS new_submitted
+    FROM moved AS m
+    LEFT JOIN before AS b USING (assignment_id, student_id)
+)
+SELECT * FROM moves
+WHERE old_score IS DISTINCT FROM new_score
+   OR old_missing <> new_missing
+   OR old_submitted <> new_submitted
+
+-- name: clear_work_changes
+DELETE FROM summary.work_changes
+
+-- name: write_work_changes
+-- summary.work_changes derived from the whole history again (after clear_work_changes).
+INSERT INTO summary.work_changes BY NAME
+SELECT * FROM summary.derive_work_changes()

@@ -8,6 +8,29 @@ SELECT coalesce(max(sync_id), 0) + 1 FROM ops.sync_runs
 -- The latest successful sync (NULL before the first one).
 SELECT max(sync_id) FROM ops.sync_runs WHERE status = 'succeeded'
 
+-- name: last_successful_run
+-- The latest successful sync: its id, start, kind and source (no row before the first one).
+-- An incremental sync asks Canvas for what changed since this start.
+SELECT sync_id, started_at, coalesce(mode, 'full') AS mode, source
+FROM ops.sync_runs
+WHERE status = 'succeeded'
+ORDER BY sync_id DESC
+LIMIT 1
+
+-- name: full_sync_cadence
+-- For the schedule: when the latest successful full sync started (NULL if none), and how
+-- many successful incremental syncs came after it.
+WITH last_full AS (
+    SELECT max(sync_id) AS sync_id, arg_max(started_at, sync_id) AS started_at
+    FROM ops.sync_runs
+    WHERE status = 'succeeded' AND coalesce(mode, 'full') = 'full'
+)
+SELECT l.started_at AS last_full_at,
+       (SELECT count(*) FROM ops.sync_runs AS r
+        WHERE r.status = 'succeeded' AND r.mode = 'incremental'
+          AND r.sync_id > coalesce(l.sync_id, 0)) AS incrementals_since
+FROM last_full AS l
+
 -- name: sources
 -- Where this database's successful syncs came from.
 SELECT DISTINCT source FROM ops.sync_runs WHERE status = 'succeeded'
@@ -16,7 +39,7 @@ SELECT DISTINCT source FROM ops.sync_runs WHERE status = 'succeeded'
 -- The run an attempt recorded, if any. Parameter: $attempt_id.
 SELECT sync_id, started_at, finished_at, status, source, courses, sections, students,
        enrollments, assignment_groups, assignments, submissions, grade_history_rows,
-       assignment_score_rows, duration_seconds, error, attempt_id
+       assignment_score_rows, duration_seconds, error, attempt_id, mode, changes_since
 FROM ops.sync_runs
 WHERE attempt_id = $attempt_id
 

@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
@@ -31,6 +32,7 @@ from urllib3 import exceptions as urllib3_exceptions
 from urllib3.exceptions import LocationParseError
 from urllib3.util import Timeout, parse_url
 
+from tracker_db.canvas.incremental import IncrementalPlan, Refetch
 from tracker_db.canvas.shaping import (
     RESOURCES,
     raw_frame,
@@ -757,12 +759,21 @@ class CanvasClient:
             raise CanvasAPIError("Canvas sent an unexpected answer for users/self")
         return body
 
-    def fetch_all(self, *, untracked_course_ids: Iterable[int] = ()) -> dict[str, pl.DataFrame]:
+    def fetch_all(
+        self,
+        *,
+        untracked_course_ids: Iterable[int] = (),
+        plan: IncrementalPlan | None = None,
+    ) -> dict[str, pl.DataFrame]:
         """Fetch the teacher's courses and every tracked course's collections.
 
         Args:
             untracked_course_ids: Courses listed but not fetched further (the teacher switched
                 them off).
+            plan: For an incremental sync: submissions graded or submitted after
+                ``plan.since``, plus those the plan fetches whole (decided per course as its
+                enrollments and assignments arrive, and kept in ``plan.refetched``). Every
+                other collection is fetched whole either way.
 
         Returns:
             ``{resource: raw frame}`` for ``full_canvas_sync``; every row of a course's
@@ -780,23 +791,34 @@ class CanvasClient:
             )
             if int(c) not in skip
         ]
-        jobs = [
-            (resource, course_id)
-            for resource in COURSE_COLLECTIONS
-            for course_id in course_ids
-        ]
-        total = len(jobs)
-        self._report("fetch", 0, total, f"{len(course_ids)} courses to fetch")
+        # A job: (resource, course id, query parameters or None for the collection's own).
+        jobs: list[tuple[str, int, list[tuple[str, str]] | None]] = []
+        for resource in COURSE_COLLECTIONS:
+            for course_id in course_ids:
+                if resource != "submissions" or plan is None:
+                    jobs.append((resource, course_id, None))
+                elif course_id not in plan.known.fetched_course_ids:
+                    # New to the tracker: nothing to build on, so everything (decided now,
+                    # so its long chain of pages starts first).
+                    plan.refetched[course_id] = Refetch(whole_course=True)
+                    jobs.append((resource, course_id, None))
+                else:
+                    since = plan.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    for name in ("graded_since", "submitted_since"):
+                        jobs.append((resource, course_id,
+                                     [("student_ids[]", "all"), (name, since)]))
+        self._report("fetch", 0, len(jobs), f"{len(course_ids)} courses to fetch")
         results: dict[str, list[pl.DataFrame]] = {r: [] for r in RESOURCES}
         results["courses"].append(courses)
+        # An incremental plans a course once its enrollments and assignments are in.
+        awaiting: dict[int, dict[str, pl.DataFrame]] = {
+            c: {} for c in course_ids if plan is not None and c not in plan.refetched
+        }
         done = 0
         pool = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="canvas")
         try:
             futures = {
-                pool.submit(self._fetch_course_collection, resource, course_id): (
-                    resource, course_id
-                )
-                for resource, course_id in jobs
+                pool.submit(self._fetch_course_collection, *job): job for job in jobs
             }
             pending = set(futures)
             while pending:
@@ -805,10 +827,26 @@ class CanvasClient:
                     error = future.exception()
                     if error is not None:
                         raise error
-                    resource, course_id = futures[future]
-                    results[resource].append(future.result())
+                    resource, course_id, _ = futures[future]
+                    frame = future.result()
+                    results[resource].append(frame)
                     done += 1
-                    self._report("fetch", done, total, f"{resource} of course {course_id}")
+                    more: list[tuple[str, int, list[tuple[str, str]] | None]] = []
+                    if (plan is not None and course_id in awaiting
+                            and resource in ("enrollments", "assignments")):
+                        awaiting[course_id][resource] = frame
+                        if len(awaiting[course_id]) == 2:
+                            got = awaiting.pop(course_id)
+                            refetch = plan.refetch_for(
+                                course_id, got["enrollments"], got["assignments"]
+                            )
+                            more = [("submissions", course_id, params)
+                                    for params in refetch.requests()]
+                    for job in more:
+                        future_job = pool.submit(self._fetch_course_collection, *job)
+                        futures[future_job] = job
+                        pending.add(future_job)
+                    self._report("fetch", done, len(futures), f"{resource} of course {course_id}")
         except BaseException:
             # A worker failed, or the caller was interrupted (Ctrl-C, a progress callback
             # that raised): queued jobs never start and running ones stop at their next
@@ -822,11 +860,15 @@ class CanvasClient:
             for resource, frames in results.items()
         }
 
-    def _fetch_course_collection(self, resource: str, course_id: int) -> pl.DataFrame:
-        path, params = COURSE_COLLECTIONS[resource]
+    def _fetch_course_collection(
+        self, resource: str, course_id: int, params: list[tuple[str, str]] | None = None
+    ) -> pl.DataFrame:
+        path, default_params = COURSE_COLLECTIONS[resource]
         extra = {"course_id": course_id} if resource == "assignment_groups" else None
         frame = self.get_collection(
-            resource, f"courses/{course_id}/{path}", params, course_id=course_id, extra=extra
+            resource, f"courses/{course_id}/{path}",
+            default_params if params is None else params,
+            course_id=course_id, extra=extra,
         )
         # Shaping refuses a row that names another course than the one it was fetched for.
         return tag_fetched_course(frame, course_id)

@@ -1226,6 +1226,134 @@ class CanvasDataset:
             self.refresh_grades(course_id)
             return assignment_id
 
+    def enroll_new_student(self, course_id: int, name: str) -> int:
+        """Enroll a new user as an active student in a course's first section, with an
+        ``unsubmitted`` placeholder for every assignment (as Canvas creates them).
+
+        Returns:
+            The new user id.
+        """
+        with self.lock:
+            course = self.course_data(course_id)
+            user_id = self.next_id("user", 5001)
+            while user_id in self.users:
+                user_id = self.next_id("user", 5001)
+            user = user_json(user_id, name, f"SIS-{user_id}", f"student{user_id}")
+            self.users[user_id] = user
+            section_id = course.sections[0]["id"] if course.sections else None
+            enrollment_id = self.next_id("enrollment", 600_001)
+            ids = {e["id"] for e in course.enrollments}
+            while enrollment_id in ids:
+                enrollment_id = self.next_id("enrollment", 600_001)
+            enrollment = enrollment_json(
+                enrollment_id, course_id, section_id or 0, user, "StudentEnrollment",
+                "active", None, 0,
+            )
+            enrollment["created_at"] = enrollment["updated_at"] = self._tick()
+            course.enrollments.append(enrollment)
+            course.enrollments.sort(key=lambda e: e["id"])
+            course.submissions.add_user(user_id)
+            first = self.next_id("submission", 7_000_001, len(course.submissions.assignment_ids))
+            for offset, assignment_id in enumerate(course.submissions.assignment_ids):
+                course.submissions.put(placeholder_row(first + offset, assignment_id, user_id))
+            self.refresh_grades(course_id, [user_id])
+            return user_id
+
+    def submit(self, course_id: int, assignment_id: int, user_id: int) -> Json:
+        """A student hands in work: a new attempt with ``submitted_at`` now (late when past
+        the due date); a graded submission keeps its grade until the teacher regrades.
+
+        Returns:
+            The updated submission row.
+        """
+        with self.lock:
+            course = self.course_data(course_id)
+            assignment = course.assignment(assignment_id)
+            row = course.submissions.materialise(user_id, assignment_id)
+            stamp = self._tick()
+            due = assignment.get("due_at")
+            seconds_late = (
+                int((parse_ts(stamp) - parse_ts(str(due))).total_seconds()) if due else 0
+            )
+            late = seconds_late > 0
+            row.update(
+                submitted_at=stamp,
+                attempt=(row.get("attempt") or 0) + 1,
+                late=late,
+                missing=False,
+                seconds_late=seconds_late if late else 0,
+                late_policy_status="late" if late else None,
+            )
+            if row.get("workflow_state") != "graded":
+                row["workflow_state"] = "submitted"
+            return row
+
+    def excuse(self, course_id: int, assignment_id: int, user_id: int) -> Json:
+        """The teacher excuses a submission: Canvas grades it as excused (``graded_at``
+        now, no score), and it no longer counts as missing.
+
+        Returns:
+            The updated submission row.
+        """
+        with self.lock:
+            course = self.course_data(course_id)
+            course.assignment(assignment_id)
+            row = course.submissions.materialise(user_id, assignment_id)
+            row.update(
+                excused=True, score=None, grade=None, entered_score=None, entered_grade=None,
+                workflow_state="graded", graded_at=self._tick(), missing=False,
+                late_policy_status=None,
+            )
+            self.refresh_grades(course_id, [user_id])
+            return row
+
+    def set_due_at(self, course_id: int, assignment_id: int, due_at: str | None) -> None:
+        """Move an assignment's due date (its ``updated_at`` changes; work that is not
+        handed in is missing exactly when the new date has passed)."""
+        with self.lock:
+            course = self.course_data(course_id)
+            assignment = course.assignment(assignment_id)
+            assignment["due_at"] = due_at
+            assignment["updated_at"] = self._tick()
+            self._mark_missing(course, assignment, datetime.now(UTC), both_ways=True)
+
+    def pass_due_dates(self, since: datetime, now: datetime | None = None) -> int:
+        """What Canvas does as time passes: work not handed in by a due date that passed
+        after ``since`` (and by ``now``) becomes missing. Neither ``graded_at`` nor
+        ``submitted_at`` changes, so a ``graded_since`` query does not see it.
+
+        Returns:
+            How many submissions became missing.
+        """
+        moment = now or datetime.now(UTC)
+        with self.lock:
+            return sum(
+                self._mark_missing(course, assignment, moment)
+                for course in self.courses.values()
+                for assignment in course.assignments
+                if assignment["published"] and assignment.get("due_at")
+                and since < parse_ts(assignment["due_at"]) <= moment
+            )
+
+    def _mark_missing(
+        self, course: CourseData, assignment: Json, now: datetime, *, both_ways: bool = False
+    ) -> int:
+        due = assignment.get("due_at")
+        past_due = due is not None and parse_ts(str(due)) < now
+        changed = 0
+        for user_id in course.submissions.user_ids:
+            row = course.submissions.get(user_id, assignment["id"])
+            handed_in = row.get("submitted_at") or row.get("excused")
+            if handed_in or row.get("workflow_state") == "graded":
+                continue
+            if bool(row.get("missing")) == past_due or (not past_due and not both_ways):
+                continue
+            row = course.submissions.materialise(user_id, assignment["id"])
+            row["missing"] = past_due
+            row["late_policy_status"] = "missing" if past_due else None
+            changed += 1
+        return changed
+
     def delete_assignment(self, course_id: int, assignment_id: int) -> None:
         """Delete an assignment: it and its submissions are absent from then on.
 

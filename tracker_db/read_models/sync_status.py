@@ -73,8 +73,9 @@ def get_recent_runs(limit: int = 20, *, cur: Cursor | None = None) -> pl.DataFra
     """Return the latest sync attempts, newest first.
 
     Columns: sync_id, started_at, finished_at, dated_at (the time the history and the charts
-    give a sync: its start, or the demo's backdated stamp), fetched (the counts in words, for a
-    successful sync), status, source, courses, students, enrollments, assignments,
+    give a sync: its start, or the demo's backdated stamp), mode (``full`` or
+    ``incremental``), fetched (the counts in words, for a successful sync, an incremental's
+    marked so), status, source, courses, students, enrollments, assignments,
     submissions, grade_history_rows, assignment_score_rows, history_rows, duration_seconds,
     error.
     """

@@ -1,5 +1,5 @@
-"""Layer 0 (``lifecycle`` schema): which Canvas objects are active, gone, or back again.
-The only writer of its tables.
+"""Layer 0 (``lifecycle`` schema): which Canvas objects are active, gone, or back again,
+and the log of when each student came into or left a course. The only writer of its tables.
 
 Every sync rewrites layer 0 inside its own transaction, from the previous state and the
 layer-1 tables it has just written. A teacher's review decision (keep as inactive, archive)
@@ -27,21 +27,36 @@ _COURSE_ASSIGNMENTS = "object_type = 'assignment' AND course_id = ?"
 #: What belongs to an object in layer 0 besides its own row (``delete_status`` removes that
 #: last): a student's and a course's enrollments, and a course's assignments.
 OWNED_ROWS = OwnedRows({
-    "student": [("lifecycle.enrollment_status", "student_id = ?")],
+    "student": [
+        ("lifecycle.enrollment_status", "student_id = ?"),
+        ("lifecycle.enrollment_changes", "student_id = ?"),
+    ],
     "course": [
         ("lifecycle.enrollment_status", "course_id = ?"),
+        ("lifecycle.enrollment_changes", "course_id = ?"),
         ("lifecycle.object_status", _COURSE_ASSIGNMENTS),
     ],
 })
 
 
-def update_lifecycle(cur: Cursor, sync_id: int, now: datetime) -> dict[str, int]:
-    """Rewrite layer 0 for a sync (inside the sync's transaction, after layer 1).
+def update_lifecycle(
+    cur: Cursor, sync_id: int, now: datetime, *, proves_absence: bool = True
+) -> dict[str, int]:
+    """Rewrite layer 0 for a sync (inside the sync's transaction, after layer 1), and log
+    the (course, student) pairs it brings in or takes out in ``lifecycle.enrollment_changes``.
+
+    Args:
+        cur: Cursor inside the sync's transaction.
+        sync_id: This sync's id.
+        now: Time stamped on removals and returns.
+        proves_absence: False for an incremental sync: an object active before stays
+            active (removals wait for the next full sync); new and returning objects are
+            recorded as usual.
 
     Returns:
         ``{"removed": n, "reactivated": n}``: objects this sync removed or brought back.
     """
-    params = {"sync_id": sync_id, "now": now}
+    params = {"sync_id": sync_id, "now": now, "proves_absence": proves_absence}
     changes = {"removed": 0, "reactivated": 0}
     for table, statement in _NEXT_STATE.items():
         staging = f"next_{table}"
@@ -54,6 +69,8 @@ def update_lifecycle(cur: Cursor, sync_id: int, now: datetime) -> dict[str, int]
         if table == "object_status":
             transitions = one_row(cur, _SQL["count_transitions"]) or {}
             changes = {key: int(transitions.get(key) or 0) for key in changes}
+        else:  # the log of comings and goings needs both states: write it before the swap
+            cur.execute(_SQL["append_enrollment_changes"], {"sync_id": sync_id})
         cur.execute(f"DELETE FROM lifecycle.{table}")
         cur.execute(f"INSERT INTO lifecycle.{table} SELECT * FROM {staging}")
         cur.execute(f"DROP TABLE {staging}")

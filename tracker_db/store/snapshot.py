@@ -51,6 +51,16 @@ def qualified_table(table: str) -> str:
     return f"canvas.{table}"
 
 
+def read_table(cur: Cursor, table: str) -> pl.DataFrame:
+    """Return ``canvas.<table>`` whole (its ``TABLE_COLUMNS``), for a sync to build on.
+
+    Raises:
+        TrackerError: ``table`` is not one of ``CANVAS_TABLES``.
+    """
+    columns = ", ".join(TABLE_COLUMNS[table]) if table in TABLE_COLUMNS else "*"
+    return cur.execute(f"SELECT {columns} FROM {qualified_table(table)}").pl()
+
+
 def replace_table(cur: Cursor, table: str, frame: pl.DataFrame) -> int:
     """Replace the contents of ``canvas.<table>`` with ``frame`` (inside a transaction).
 

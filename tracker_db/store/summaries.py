@@ -11,6 +11,8 @@ inside the sync's transaction:
 - ``summary.submission_changes``: how each sync moved each assignment's counted and
   submitted pairs (appended per sync).
 - ``summary.hidden_submission_changes``: the part of those from students layer 0 hides.
+- ``summary.work_changes``: per history row that moved a score, the missing flag or the
+  submitted state, the values before and after (appended per sync): "what changed".
 
 Nothing here is a source of truth: everything can be derived again from layers 0-2
 (``derive_summaries``; the derivations are macros of migration 0007), and tests hold the
@@ -31,12 +33,19 @@ _SQL = sql_file("store/summaries")
 #: What a permanently deleted object leaves in the per-pair and per-assignment summaries;
 #: ``forget_object`` then derives the rest again.
 OWNED_ROWS = OwnedRows({
-    "student": [("summary.course_students", "student_id = ?")],
+    "student": [
+        ("summary.course_students", "student_id = ?"),
+        ("summary.work_changes", "student_id = ?"),
+    ],
     "course": [
         ("summary.course_students", "course_id = ?"),
         ("summary.submission_changes", "course_id = ?"),
+        ("summary.work_changes", "course_id = ?"),
     ],
-    "assignment": [("summary.submission_changes", "assignment_id = ?")],
+    "assignment": [
+        ("summary.submission_changes", "assignment_id = ?"),
+        ("summary.work_changes", "assignment_id = ?"),
+    ],
 })
 
 
@@ -73,6 +82,23 @@ def append_submission_changes(cur: Cursor, sync_id: int) -> int:
         The number of rows appended.
     """
     return count(cur, _SQL["append_submission_changes"], {"sync_id": sync_id})
+
+
+def append_work_changes(cur: Cursor, sync_id: int) -> int:
+    """Append this sync's ``summary.work_changes`` rows (inside its transaction).
+
+    Call after the sync's assignment_scores rows are appended.
+
+    Returns:
+        The number of rows appended.
+    """
+    return count(cur, _SQL["append_work_changes"], {"sync_id": sync_id})
+
+
+def rebuild_work_changes(cur: Cursor) -> None:
+    """Derive ``summary.work_changes`` again from the whole assignment scores history."""
+    cur.execute(_SQL["clear_work_changes"])
+    cur.execute(_SQL["write_work_changes"])
 
 
 def rebuild_submission_changes(cur: Cursor, assignment_ids: Iterable[int] | None = None) -> None:
@@ -135,4 +161,5 @@ def derive_summaries(cur: Cursor) -> None:
         write_course_students(cur, last_sync_id)
     write_students(cur)
     rebuild_submission_changes(cur)
+    rebuild_work_changes(cur)
     write_hidden_submission_changes(cur)

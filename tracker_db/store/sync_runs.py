@@ -30,6 +30,7 @@ RUN_COLUMNS: tuple[str, ...] = (
     "sync_id", "started_at", "finished_at", "status", "source", "courses", "sections",
     "students", "enrollments", "assignment_groups", "assignments", "submissions",
     "grade_history_rows", "assignment_score_rows", "duration_seconds", "error", "attempt_id",
+    "mode", "changes_since",
 )
 
 
@@ -42,6 +43,19 @@ def last_successful_sync_id(cur: Cursor) -> int | None:
     """Return the latest successful sync, None before the first one."""
     value = scalar(cur, _SQL["last_successful_sync_id"])
     return None if value is None else int(value)
+
+
+def last_successful_run(cur: Cursor) -> dict[str, Any] | None:
+    """Return the latest successful sync's ``sync_id``, ``started_at``, ``mode`` (``full``
+    or ``incremental``) and ``source``; None before the first one."""
+    return one_row(cur, _SQL["last_successful_run"])
+
+
+def full_sync_cadence(cur: Cursor) -> tuple[datetime | None, int]:
+    """Return when the latest successful full sync started (None if none) and how many
+    successful incremental syncs followed it."""
+    row = one_row(cur, _SQL["full_sync_cadence"]) or {}
+    return row.get("last_full_at"), int(row.get("incrementals_since") or 0)
 
 
 def record_run(cur: Cursor, row: Mapping[str, object]) -> None:

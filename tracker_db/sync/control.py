@@ -75,7 +75,7 @@ class _Handler(socketserver.StreamRequestHandler):
         action = request.get("action")
         try:
             if action == "sync":
-                self._sync()
+                self._sync(bool(request.get("incremental")))
             elif action == "status":
                 self._status(int(request.get("limit", 10)))
             else:
@@ -93,7 +93,7 @@ class _Handler(socketserver.StreamRequestHandler):
         _send(self.wfile, {"event": "finished", "ok": True, "runs": rows,
                            "attempts": attempts["message"].to_list()})
 
-    def _sync(self) -> None:
+    def _sync(self, incremental: bool) -> None:
         runner = self.server.runner
         current = runner.status()
         if current.running:
@@ -106,7 +106,8 @@ class _Handler(socketserver.StreamRequestHandler):
                     "where it runs, or in its .streamlit/secrets.toml)")})
                 return
             try:
-                started = runner.start("canvas", base_url, token, trigger="command line")
+                started = runner.start("canvas", base_url, token, trigger="command line",
+                                       incremental=incremental)
             except TrackerError as e:
                 _send(self.wfile, {"event": "finished", "ok": False, "error": str(e)})
                 return
@@ -224,9 +225,13 @@ def _ask(db_path: str, request: dict[str, Any],
 
 
 def request_sync(
-    db_path: str, on_progress: Callable[[str, int, int, str], None] | None = None
+    db_path: str,
+    on_progress: Callable[[str, int, int, str], None] | None = None,
+    *,
+    incremental: bool = False,
 ) -> str:
-    """Ask the dashboard that holds ``db_path`` to sync; return its summary.
+    """Ask the dashboard that holds ``db_path`` to sync (an incremental sync if asked);
+    return its summary.
 
     Raises:
         NoDashboard: No dashboard takes requests for that file (at once: under a second).
@@ -237,7 +242,7 @@ def request_sync(
             on_progress(str(message["step"]), int(message["done"]), int(message["total"]),
                         str(message["message"]))
 
-    answer = _ask(db_path, {"action": "sync"}, shown)
+    answer = _ask(db_path, {"action": "sync", "incremental": incremental}, shown)
     if not answer.get("ok"):
         raise SyncError(f"the dashboard's sync failed: {answer.get('error')}")
     return str(answer.get("summary") or "")

@@ -1,7 +1,10 @@
 """A sync from Canvas: fetch everything with no database transaction open, then write it.
 
 The fetch (``tracker_db.canvas.client``) is most of a sync's time; only the write that follows
-(``write.full_canvas_sync``) takes a transaction. Any failure, fetching or writing, leaves the
+(``write.full_canvas_sync``) takes a transaction. An incremental sync fetches only the
+submissions that changed since the latest successful sync and completes them from layer 1
+(``tracker_db.canvas.incremental``); with no such sync to build on, or one from another
+Canvas, it is a full sync and says so. Any failure, fetching or writing, leaves the
 database as it was and is recorded in ``ops.sync_runs`` with a readable reason.
 
 Each attempt records its start in ``ops.sync_attempts`` (one small transaction) before it
@@ -11,6 +14,7 @@ process that died mid-sync leaves one behind (``read_models.sync_status``).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -24,9 +28,10 @@ from tracker_db.canvas.client import (
     RetryPolicy,
     is_loopback,
 )
-from tracker_db.db import Cursor, Sessions, default_database, using, write
+from tracker_db.canvas.incremental import WATERMARK_OVERLAP, IncrementalPlan, KnownState
+from tracker_db.db import Cursor, Sessions, default_database, read_snapshot, using, write
 from tracker_db.errors import CanvasAPIError, ConfigError, TrackerError
-from tracker_db.store import sync_runs, teacher_data
+from tracker_db.store import snapshot, sync_runs, teacher_data
 from tracker_db.sync.write import (
     SyncResult,
     full_canvas_sync,
@@ -64,6 +69,28 @@ def check_source_matches(source: str, *, cur: Cursor | None = None) -> None:
     )
 
 
+def read_known_state(source: str, *, cur: Cursor | None = None) -> tuple[KnownState | None, str]:
+    """Read what an incremental sync builds on: the latest successful sync and layer 1, in
+    one snapshot.
+
+    Returns:
+        ``(state, "")``, or ``(None, why a full sync is needed instead)``.
+    """
+    with using(cur) as c, read_snapshot(c):
+        last = sync_runs.last_successful_run(c)
+        if last is None:
+            return None, "no earlier sync to build on, so a full sync"
+        if last["source"] != source:
+            return None, "the latest sync came from another Canvas address, so a full sync"
+        return KnownState(
+            sync_id=int(last["sync_id"]),
+            since=last["started_at"] - WATERMARK_OVERLAP,
+            enrollments=snapshot.read_table(c, "enrollments"),
+            assignments=snapshot.read_table(c, "assignments"),
+            submissions=snapshot.read_table(c, "submissions"),
+        ), ""
+
+
 def sync_from_canvas(
     base_url: str,
     token: str,
@@ -77,8 +104,9 @@ def sync_from_canvas(
     kind: str = "canvas",
     trigger: str = "",
     attempt_ids: list[str] | None = None,
+    incremental: bool = False,
 ) -> SyncResult:
-    """Fetch everything from Canvas, then write it with ``full_canvas_sync``.
+    """Fetch from Canvas, then write it with ``full_canvas_sync``.
 
     Courses the teacher switched off (``meta.course_metadata.tracking_enabled`` false) are
     listed but not fetched. Any failure, fetching or writing, leaves the database as it was
@@ -100,6 +128,9 @@ def sync_from_canvas(
         trigger: What started it (``button``, ``schedule``, ``command line`` ...).
         attempt_ids: If given, the attempt's id is appended before its start is recorded,
             so the caller can ask afterwards (after an interrupt, say) what became of it.
+        incremental: Fetch only the submissions that changed since the latest successful
+            sync (``tracker_db.canvas.incremental``); a full sync when there is none to
+            build on (the result's ``mode`` and summary say which ran).
 
     Raises:
         ConfigError: Bad base URL or token, or demo data and real data would mix (nothing
@@ -131,6 +162,12 @@ def sync_from_canvas(
     with step() as c:
         check_source_matches(source, cur=c)
         untracked = teacher_data.untracked_course_ids(c)
+        plan: IncrementalPlan | None = None
+        fallback = ""
+        if incremental:
+            known, fallback = read_known_state(source, cur=c)
+            if known is not None:
+                plan = IncrementalPlan(known, now=started_at)
         if attempt_ids is not None:
             attempt_ids.append(attempt_id)
         write(c, lambda w: sync_runs.start_attempt(
@@ -139,7 +176,7 @@ def sync_from_canvas(
     try:
         try:
             with client:
-                data = client.fetch_all(untracked_course_ids=untracked)
+                data = client.fetch_all(untracked_course_ids=untracked, plan=plan)
         except TrackerError as e:
             with step() as c:
                 recorded = record_failed_run(
@@ -162,7 +199,7 @@ def sync_from_canvas(
             try:
                 result = full_canvas_sync(
                     data, source=source, started_at=started_at, recorded_at=recorded_at,
-                    cur=c, attempt_id=attempt_id,
+                    cur=c, attempt_id=attempt_id, plan=plan,
                 )
             except TrackerError:
                 recorded = True  # it recorded the failure, which ended the row
@@ -175,6 +212,8 @@ def sync_from_canvas(
             # came after the COMMIT, the row is gone already and this deletes nothing.)
             _end_attempt(step, attempt_id)
         raise
+    if fallback:
+        result = dataclasses.replace(result, note=fallback)
     if progress is not None:
         progress("write", 1, 1, result.summary())
     return result

@@ -88,10 +88,13 @@ class SyncStatus:
         return max(0.0, (end - self.started_at).total_seconds())
 
 
-def _canvas_job(base_url: str, token: str, retry: RetryPolicy | None, trigger: str) -> Job:
+def _canvas_job(
+    base_url: str, token: str, retry: RetryPolicy | None, trigger: str, incremental: bool
+) -> Job:
     def run(progress: ProgressCallback, cur: Cursor) -> str:
         return sync_from_canvas(
-            base_url, token, progress=progress, retry=retry, cur=cur, trigger=trigger
+            base_url, token, progress=progress, retry=retry, cur=cur, trigger=trigger,
+            incremental=incremental,
         ).summary()
 
     return run
@@ -160,6 +163,7 @@ class SyncRunner:
         token: str | None = None,
         *,
         trigger: str = "button",
+        incremental: bool = False,
     ) -> bool:
         """Start a sync unless one is running.
 
@@ -169,6 +173,8 @@ class SyncRunner:
             base_url: The Canvas address.
             token: The teacher's access token (kept only for the run; never shown).
             trigger: What started it, for the status (``button``, ``schedule`` ...).
+            incremental: A Canvas sync that fetches only changed submissions
+                (``sync_from_canvas``).
 
         Returns:
             True if this call started a sync; False if one was already running (the
@@ -183,7 +189,7 @@ class SyncRunner:
                     "Canvas is not configured: set CANVAS_BASE_URL and CANVAS_TOKEN in the "
                     "environment or in .streamlit/secrets.toml"
                 )
-            job = _canvas_job(str(base_url), str(token), self._retry, trigger)
+            job = _canvas_job(str(base_url), str(token), self._retry, trigger, incremental)
         elif kind == "demo":
             job = _demo_job(self._demo_syncs, trigger)
         else:

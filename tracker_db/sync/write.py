@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from tracker_db.canvas.incremental import IncrementalPlan
 from tracker_db.canvas.shaping import ShapedSync, shape_canvas_data
 from tracker_db.db import Cursor, using, write
 from tracker_db.errors import DatabaseError, DataValidationError, SyncError
@@ -57,6 +58,11 @@ class SyncResult:
             process was stopped) and that this sync cleared from ``ops.sync_attempts``.
         conflicts: Per table, the objects Canvas sent more than once with different values
             (the later copy was stored; see ``tracker_db.canvas.shaping``).
+        mode: ``full``, or ``incremental`` (only changed submissions were fetched; layer 0
+            removed nothing, since an incremental cannot prove an absence).
+        changes_since: An incremental's watermark: Canvas was asked for submissions graded
+            or submitted after it.
+        note: Said at the end of the summary (why an incremental ran as a full sync).
     """
 
     sync_id: int
@@ -73,6 +79,9 @@ class SyncResult:
     attempt_id: str | None = None
     cleared_attempts: tuple[datetime, ...] = ()
     conflicts: dict[str, int] = field(default_factory=dict)
+    mode: str = "full"
+    changes_since: datetime | None = None
+    note: str = ""
 
     @property
     def history_rows(self) -> int:
@@ -91,7 +100,8 @@ class SyncResult:
         twice with different values."""
         c = self.counts
         return (
-            f"sync {self.sync_id}: {c['courses']} courses, {c['students']} students, "
+            ("incremental " if self.mode == "incremental" else "")
+            + f"sync {self.sync_id}: {c['courses']} courses, {c['students']} students, "
             f"{c['enrollments']} enrollments, {c['assignments']} assignments, "
             f"{c['submissions']} submissions; {self.history_rows} history rows added"
             + (f", {self.removed_objects} removed" if self.removed_objects else "")
@@ -103,6 +113,7 @@ class SyncResult:
             )
             + (f"; {_conflict_words(self.conflicts)} Canvas sent twice with different values "
                "(the later copy kept)" if self.conflicts else "")
+            + (f" ({self.note})" if self.note else "")
         )
 
 
@@ -191,9 +202,15 @@ def write_sync(
     recorded_at: datetime | None = None,
     source: str | None = None,
     attempt_id: str | None = None,
+    changes_since: datetime | None = None,
 ) -> dict[str, Any]:
     """Write a shaped sync in one transaction: layers 1, 2 and 0, page summaries, run record,
     and the end of its attempt (with the leftovers of attempts whose process was stopped).
+
+    With ``changes_since`` the sync is recorded as incremental (its submissions were merged
+    from changes since then, ``tracker_db.canvas.incremental``): layer 0 then records new and
+    returning objects but removes none, because an incremental cannot prove an absence; the
+    next full sync does.
 
     The transaction is tried again whole when another process commits first (its sync id
     and every comparison are read again inside it).
@@ -203,9 +220,9 @@ def write_sync(
         removed_objects, reactivated_objects, attempt_id, cleared_attempts.
     """
     attempt = attempt_id or sync_runs.new_attempt_id()
-    return write(
-        cur, lambda c: _write_layers(c, shaped, started_at, recorded_at, source, attempt)
-    )
+    return write(cur, lambda c: _write_layers(
+        c, shaped, started_at, recorded_at, source, attempt, changes_since
+    ))
 
 
 def _write_layers(
@@ -215,18 +232,21 @@ def _write_layers(
     recorded_at: datetime | None,
     source: str | None,
     attempt_id: str,
+    changes_since: datetime | None,
 ) -> dict[str, Any]:
     sync_id = sync_runs.next_sync_id(cur)
+    incremental = changes_since is not None
     stamp = recorded_at or started_at
     # Submissions are compared with the previous layer 1, so before it is replaced.
     score_rows = history.append_assignment_scores(cur, sync_id, stamp, shaped.submissions)
     counts = snapshot.replace_snapshot(cur, shaped)
     grade_rows = history.append_grade_history(cur, sync_id, stamp)
-    changes = lifecycle.update_lifecycle(cur, sync_id, stamp)
+    changes = lifecycle.update_lifecycle(cur, sync_id, stamp, proves_absence=not incremental)
     # The summary schema: what dashboard pages read instead of aggregating layers 1-2.
     summaries.write_course_students(cur, sync_id)
     summaries.write_students(cur)
     summaries.append_submission_changes(cur, sync_id)
+    summaries.append_work_changes(cur, sync_id)
     summaries.write_hidden_submission_changes(cur)
     sync_runs.record_run(cur, {
         "sync_id": sync_id,
@@ -239,6 +259,8 @@ def _write_layers(
         "assignment_score_rows": score_rows,
         "duration_seconds": (datetime.now(UTC) - started_at).total_seconds(),
         "attempt_id": attempt_id,
+        "mode": "incremental" if incremental else "full",
+        "changes_since": changes_since,
     })
     # This attempt has its outcome; earlier ones whose process is gone never will, and this
     # sync's summary says so once, as it clears them (a live or unknown one stays listed).
@@ -278,6 +300,7 @@ def full_canvas_sync(
     recorded_at: datetime | None = None,
     cur: Cursor | None = None,
     attempt_id: str | None = None,
+    plan: IncrementalPlan | None = None,
 ) -> SyncResult:
     """Validate, shape and write a whole Canvas sync atomically.
 
@@ -294,6 +317,8 @@ def full_canvas_sync(
         cur: Cursor to use; default a session of the process-wide database.
         attempt_id: The attempt this write belongs to (``sync_from_canvas`` recorded its
             start); default a new one.
+        plan: For an incremental sync, its plan: ``canvas_api_data`` then holds only the
+            submissions it fetched, and the plan completes them from the previous layer 1.
 
     Returns:
         Counts, history rows appended and timings.
@@ -311,6 +336,8 @@ def full_canvas_sync(
     with using(cur) as c:
         try:
             shaped = shape_canvas_data(canvas_api_data)
+            if plan is not None:
+                shaped = plan.merge(shaped)
         except DataValidationError as e:
             record_failed_run(c, started_at, source, f"invalid Canvas data: {e}", attempt_id)
             raise
@@ -318,7 +345,7 @@ def full_canvas_sync(
         try:
             written = write_sync(
                 c, shaped, started_at=started_at, recorded_at=recorded_at, source=source,
-                attempt_id=attempt_id,
+                attempt_id=attempt_id, changes_since=None if plan is None else plan.since,
             )
         except Exception as e:
             if was_interrupted(e):
@@ -346,6 +373,8 @@ def full_canvas_sync(
         write_seconds=t2 - t1,
         source=source,
         conflicts=dict(shaped.conflicts),
+        mode="full" if plan is None else "incremental",
+        changes_since=None if plan is None else plan.since,
     )
     log.info("%s", result.summary())
     return result
