@@ -5,8 +5,9 @@ Usage: python bench/bench_pages.py [--program bench/out/program.duckdb] [--skip-
 
 Two databases: the demo (built here from the fake Canvas, into a temporary file) and a
 program-scale one (2,000 courses, 100,000 students, about 12.7 million history rows; built by
-``bench/build_program_db.py`` when the file is missing). Targets: every query under 100 ms,
-every page run under 1.5 s.
+``bench/build_program_db.py`` when the file is missing). Targets: every query under 100 ms
+(the "What changed" page's, ``changes``, under 150 ms), every page run under 1.5 s. That page
+is not written yet: its queries are timed, it has no page run.
 
 Query figures are the tracker_db functions a page calls, with the page's own arguments:
 ``first`` is the first call after the database was opened (DuckDB still loading the columns
@@ -35,6 +36,7 @@ from tracker_db.edits import create_curriculum
 from tracker_db.migrate import open_database
 from tracker_db.read_models import (
     attention,
+    changes,
     courses,
     removals,
     roster,
@@ -49,6 +51,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 QUERY_TARGET_MS = 100.0
+#: Pages whose queries have a target of their own (ms).
+PAGE_QUERY_TARGET_MS = {"changes": 150.0}
 PAGE_TARGET_S = 1.5
 
 
@@ -60,6 +64,7 @@ class Scope:
     curriculum_id: str
     student_id: int
     search: str
+    first_sync_id: int
 
 
 def _ms(function: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
@@ -78,6 +83,17 @@ def page_queries(scope: Scope) -> dict[str, list[tuple[str, Callable[[], Any]]]]
     """The query functions each page calls, with its arguments (see pages/*.py)."""
 
     course = (scope.course_id,)
+    spans: dict[int | None, changes.SyncRange | None] = {}
+
+    def resolve(since: int | None = None) -> changes.SyncRange | None:
+        spans[since] = changes.resolve_range(since)
+        return spans[since]
+
+    def span(since: int | None = None) -> changes.SyncRange | None:
+        """The range the page compares, resolved once (its resolve_range row times that)."""
+        return spans[since] if since in spans else resolve(since)
+
+    widest = scope.first_sync_id
     return {
         "every page": [
             ("get_sync_state", sync_status.get_sync_state),
@@ -136,6 +152,16 @@ def page_queries(scope: Scope) -> dict[str, list[tuple[str, Callable[[], Any]]]]
         ],
         "Sync": [
             ("get_recent_runs(50)", lambda: sync_status.get_recent_runs(50)),
+        ],
+        "changes": [
+            ("resolve_range() previous vs latest", resolve),
+            ("get_change_counts(latest)", lambda: changes.get_change_counts(span())),
+            ("get_change_details(latest)", lambda: changes.get_change_details(span())),
+            ("resolve_range(since=first)", lambda: resolve(widest)),
+            ("get_change_counts(widest)", lambda: changes.get_change_counts(span(widest))),
+            ("get_change_details(widest)", lambda: changes.get_change_details(span(widest))),
+            ("get_change_details(latest, course)",
+             lambda: changes.get_change_details(span(), course)),
         ],
     }
 
@@ -207,10 +233,12 @@ def bench_pages(path: Path, scope: Scope) -> list[tuple[str, float, float]]:
 
 
 def print_queries(title: str, rows: list[tuple[str, str, float, float]]) -> None:
-    print(f"\n{title}: queries (ms; target {QUERY_TARGET_MS:.0f} ms)")
+    others = "".join(f", {page} {ms:.0f} ms" for page, ms in PAGE_QUERY_TARGET_MS.items())
+    print(f"\n{title}: queries (ms; target {QUERY_TARGET_MS:.0f} ms{others})")
     print(f"  {'page':<11} {'query':<40} {'first':>8} {'median':>8}")
     for page, name, first, median in rows:
-        flag = "" if median < QUERY_TARGET_MS else "  OVER"
+        target = PAGE_QUERY_TARGET_MS.get(page, QUERY_TARGET_MS)
+        flag = "" if median < target else "  OVER"
         print(f"  {page:<11} {name:<40} {first:8.1f} {median:8.1f}{flag}")
 
 
@@ -232,9 +260,11 @@ def demo_database(folder: Path) -> tuple[Path, Scope]:
     with manager.session() as cur:
         load_demo_data(cur=cur)
         create_curriculum("Year 9 Science", course_ids=[101, 103], cur=cur)
+        (first_sync_id,) = cur.execute(
+            "SELECT min(sync_id) FROM history.sync_times").fetchone()
     manager.close()
     return path, Scope(course_id=101, curriculum_id="year-9-science", student_id=5006,
-                       search="baker")
+                       search="baker", first_sync_id=int(first_sync_id))
 
 
 def program_database(path: Path) -> tuple[Path, Scope]:
@@ -254,13 +284,16 @@ def program_database(path: Path) -> tuple[Path, Scope]:
         ).fetchone()
         curriculum_id = cur.execute(
             "SELECT min(curriculum_id) FROM meta.curricula").fetchone()[0]
+        (first_sync_id,) = cur.execute(
+            "SELECT min(sync_id) FROM history.sync_times").fetchone()
         history = cur.execute(
             "SELECT (SELECT count(*) FROM history.grade_history) "
             "+ (SELECT count(*) FROM history.assignment_scores)").fetchone()[0]
     manager.close()
     print(f"program database {path}: {history:,} history rows")
     return path, Scope(course_id=int(course_id), curriculum_id=curriculum_id,
-                       student_id=int(student_id), search="baker")
+                       student_id=int(student_id), search="baker",
+                       first_sync_id=int(first_sync_id))
 
 
 def main() -> None:

@@ -13,8 +13,11 @@ history row of each key, as a real sync would leave it, except for about 1 % of 
 (course, student) pairs, which left their course at the last sync (history only). Lifecycle
 rows mark about 2 % of the students inactive and a few archived; 40 curricula of 50
 scattered courses each, tags and groups for 20,000 students, and notes for 5,000 fill layer
-3. One failed run follows the last successful one. The summary schema is derived last, as a
-sync would leave it.
+3. One failed run follows the last successful one. The change logs hold what the syncs
+after the first would have appended: a 'gone' row at the last sync for each dropped pair that
+was active (``lifecycle.enrollment_changes``; no 'added' rows, every pair is there from sync
+1), and ``summary.work_changes`` (about 3.3 million rows), derived with the rest of the
+summary schema last, as a sync would leave it.
 """
 
 from __future__ import annotations
@@ -250,8 +253,11 @@ def build(path: Path, *, courses: int, students: int, per_student: int, assignme
         # longer lists them, their history stays (the Students page shows them when asked).
         c.execute("""
             CREATE TEMP TABLE dropped_pairs AS
-            SELECT course_id, student_id FROM canvas.enrollments
+            SELECT course_id, student_id,
+                   bool_or(enrollment_state IN ('active', 'invited')) AS was_active
+            FROM canvas.enrollments
             WHERE hash(course_id, student_id, 77) % 100 = 0
+            GROUP BY course_id, student_id
         """)
         for table in ("canvas.enrollments", "canvas.submissions"):
             c.execute(f"DELETE FROM {table} WHERE (course_id, student_id) IN "
@@ -268,6 +274,17 @@ def build(path: Path, *, courses: int, students: int, per_student: int, assignme
             UNION ALL
             SELECT course_id, student_id, false, 1, {syncs} - 1, sync_time({syncs}), 'absent'
             FROM dropped_pairs
+        """)
+        # The log of comings and goings, as the syncs after the first would have appended it:
+        # every pair was there from sync 1 (nothing added), and the dropped pairs that were
+        # active went at the last sync (one already inactive was no change).
+        c.execute(f"""
+            INSERT INTO lifecycle.enrollment_changes BY NAME
+            SELECT {syncs} AS sync_id, course_id, student_id, 'gone' AS change,
+                   'absent' AS reason
+            FROM dropped_pairs
+            WHERE was_active AND {syncs} > 1
+            ORDER BY course_id, student_id
         """)
 
         # Layer 0: everything active except ~2 % of students (a few of them archived).
@@ -327,7 +344,8 @@ def build(path: Path, *, courses: int, students: int, per_student: int, assignme
         counts = {}
         for table in ("canvas.courses", "canvas.students", "canvas.enrollments",
                       "canvas.assignments", "canvas.submissions", "history.grade_history",
-                      "history.assignment_scores", "lifecycle.object_status",
+                      "history.assignment_scores", "summary.work_changes",
+                      "lifecycle.object_status", "lifecycle.enrollment_changes",
                       "meta.student_metadata"):
             (n,) = c.execute(f"SELECT count(*) FROM {table}").fetchone()
             counts[table] = int(n)

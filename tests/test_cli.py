@@ -463,3 +463,84 @@ def test_a_malformed_value_is_one_line_naming_its_setting(tmp_path, command, env
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and named in lines[0], result.stderr
     assert TOKEN not in result.stderr
+
+
+@pytest.mark.file_only
+def test_changes_prints_what_the_last_sync_brought_per_course(tmp_path, capsys):
+    db_path = str(tmp_path / "demo.duckdb")
+    assert main(["--db", db_path, "demo"]) == 0
+    capsys.readouterr()
+    before = _files(tmp_path)
+    assert main(["--db", db_path, "changes"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    head, *courses = out.split("\n\n")
+    assert head.startswith("changes after sync #3 (") and "up to sync #4 (" in head
+    bio = next(c for c in courses if "[course 101]" in c)
+    assert "1 student added" in bio and "new grade" in bio and "regrade" in bio
+    assert "    student added    Noor Haddad [" in bio
+    assert " -> " in bio
+    # Read-only: the file is as it was (the changes were logged by the syncs themselves).
+    assert _files(tmp_path) == before
+
+    assert main(["--db", db_path, "changes", "--since", "1", "--counts",
+                 "--kind", "student-added"]) == 0
+    out, _ = capsys.readouterr()
+    assert "changes after sync #1" in out
+    assert out.strip().splitlines()[-1].endswith("[course 101]: 1 student added")
+    assert "regrade" not in out and "    " not in out  # counts only, one kind
+
+    assert main(["--db", db_path, "changes", "--limit", "3"]) == 0
+    out, _ = capsys.readouterr()
+    assert sum(line.startswith("    ") for line in out.splitlines()) == 3
+    assert "... 3 of " in out
+
+
+@pytest.mark.file_only
+@pytest.mark.parametrize(("args", "named"), [
+    (["--since", "9"], "no successful sync 9 (the successful syncs are 1-4)"),
+    (["--since", "2026-13-01"], "'2026-13-01' is neither a sync number nor a date"),
+    (["--since", "1999-01-01"], "no sync happened by 1999-01-01 00:00"),
+    (["--since", "4", "--until", "2"], "sync 4 is not before sync 2"),
+    (["--kind", "gossip"], "unknown kind 'gossip'"),
+])
+def test_changes_names_what_was_wrong(tmp_path, capsys, args, named):
+    db_path = str(tmp_path / "demo.duckdb")
+    assert main(["--db", db_path, "demo"]) == 0
+    capsys.readouterr()
+    try:
+        status = main(["--db", db_path, "changes", *args])
+    except SystemExit as e:  # argparse's own refusal
+        status = e.code
+    out, err = capsys.readouterr()
+    assert status in (1, 2) and out == ""
+    assert named in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.file_only
+def test_changes_before_two_syncs_and_on_a_missing_file(tmp_path, capsys):
+    missing = tmp_path / "missing.duckdb"
+    assert main(["--db", str(missing), "changes"]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+    assert not missing.exists()
+
+    db_path = str(tmp_path / "one.duckdb")
+    assert main(["--db", db_path, "demo", "--syncs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db_path, "changes"]) == 0
+    assert capsys.readouterr().out == "fewer than two successful syncs: nothing to compare yet\n"
+
+
+@pytest.mark.file_only
+def test_changes_refuses_a_database_from_before_the_change_log(tmp_path, capsys):
+    from tracker_db.migrate import apply_migrations, discover_migrations
+
+    db_path = tmp_path / "old.duckdb"
+    old = [m for m in discover_migrations() if m.version < 11]
+    with duckdb.connect(str(db_path)) as con:
+        apply_migrations(con, old, baseline=None)
+    assert main(["--db", str(db_path), "changes"]) == 1
+    err = capsys.readouterr().err
+    assert "at schema version 10 of" in err and "before changes were logged" in err
+    with duckdb.connect(str(db_path), read_only=True) as con:  # still not migrated
+        assert con.execute("SELECT max(version) FROM ops.schema_migrations").fetchone() == (10,)

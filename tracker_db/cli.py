@@ -1,12 +1,12 @@
-"""The ``canvas-tracker`` command: sync, status, demo, maintain.
+"""The ``canvas-tracker`` command: sync, status, changes, demo, maintain.
 
 Errors are printed to stderr as one readable line and the command exits non-zero; the token
 comes only from the environment (``CANVAS_TOKEN``) and is never printed.
 
 ``sync`` holds the database only for its short steps, never for the fetch. Against a DuckDB
 file the dashboard holds, it asks the dashboard to run the sync (``sync.control``), or, when
-nothing takes the request, fails at once saying what to do. ``status`` opens the database
-read-only: it never creates a file or migrates one.
+nothing takes the request, fails at once saying what to do. ``status`` and ``changes`` open
+the database read-only: they never create a file or migrate one.
 
 An interrupt (Ctrl-C, or SIGTERM, which ``sync`` and ``demo`` treat the same) is reported as
 what the database says happened: the command asks whether the attempts it started recorded
@@ -43,7 +43,15 @@ from tracker_db.errors import (
     TrackerError,
 )
 from tracker_db.maintenance import maintain
-from tracker_db.migrate import OpenPerUse, open_database, schema_version
+from tracker_db.migrate import OpenPerUse, discover_migrations, open_database, schema_version
+from tracker_db.read_models.changes import (
+    CHANGE_KINDS,
+    DETAIL_LIMIT,
+    get_change_counts,
+    get_change_details,
+    resolve_range,
+)
+from tracker_db.read_models.preferences import TimeZoneChoice, get_time_zone
 from tracker_db.read_models.sync_status import (
     get_attempt_runs,
     get_recent_runs,
@@ -108,6 +116,16 @@ def _at_least_one(text: str) -> int:
     return value
 
 
+def _kind(text: str) -> str:
+    # "new-grade" and "new_grade" spare the quotes "new grade" needs in a shell.
+    kind = " ".join(text.replace("-", " ").replace("_", " ").split()).lower()
+    if kind not in CHANGE_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"unknown kind {text!r}: choose from {', '.join(CHANGE_KINDS)}"
+        )
+    return kind
+
+
 def _parser() -> argparse.ArgumentParser:
     # The storage options and -v work before or after the command (sync --db x.duckdb).
     common = _Parser(add_help=False)
@@ -154,6 +172,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--limit", type=_at_least_one, default=10,
                         help="how many runs to list (default 10)")
+
+    changes = commands.add_parser(
+        "changes", parents=[common],
+        help="what changed between two syncs: new grades, regrades, newly missing or submitted "
+             "work, students added or gone (read-only)",
+    )
+    changes.add_argument(
+        "--since", default=None, metavar="SYNC|DATE",
+        help="the earlier state: a sync number, or a date or time (YYYY-MM-DD [HH:MM], in the "
+             "time zone the dashboard shows; the latest sync by then). Default: the sync "
+             "before --until",
+    )
+    changes.add_argument("--until", default=None, metavar="SYNC",
+                         help="the later sync (default: the latest)")
+    changes.add_argument("--course", type=int, action="append", default=[], metavar="ID",
+                         help="only this course (repeat for more)")
+    changes.add_argument(
+        "--kind", action="append", default=[], type=_kind, metavar="KIND",
+        help=f"only this kind of change (repeat for more): {', '.join(CHANGE_KINDS)}",
+    )
+    changes.add_argument("--limit", type=_at_least_one, default=DETAIL_LIMIT,
+                         help=f"list at most this many changes (default {DETAIL_LIMIT}; the "
+                              "counts always cover all)")
+    changes.add_argument("--counts", action="store_true",
+                         help="only the counts per course, no list")
 
     demo = commands.add_parser(
         "demo", help="fill the database from the built-in fake Canvas", parents=[common]
@@ -282,6 +325,112 @@ def _status(settings: Settings, limit: int, out: TextIO) -> None:
     _print_runs(runs, out)
 
 
+def _read_only(settings: Settings, what: str) -> Database:
+    """The database opened read-only, refused with a reason if it is busy or empty."""
+    try:
+        return Database(settings, read_only=True)  # no file is made, nothing migrated
+    except DatabaseBusyError as busy:
+        raise DatabaseBusyError(
+            f"{busy}. {what} cannot read a DuckDB file while another process writes it "
+            "(the shared backend allows it); the dashboard shows the same"
+        ) from busy
+
+
+#: The change logs came with this migration; an older database has nothing to read yet.
+_CHANGE_LOG_VERSION = 11
+
+# Per kind of change, its column in the counts and its plural.
+_COUNT_COLUMNS = {
+    "student added": ("students_added", "students added"),
+    "student gone": ("students_gone", "students gone"),
+    "newly missing": ("newly_missing", "newly missing"),
+    "regrade": ("regrades", "regrades"),
+    "new grade": ("new_grades", "new grades"),
+    "newly submitted": ("newly_submitted", "newly submitted"),
+}
+
+
+def _plain(text: object) -> str:
+    # Canvas text is untrusted: no terminal escape or other control character gets out.
+    return "".join(ch if ch.isprintable() else "?" for ch in str(text))
+
+
+def _points(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _change_line(row: dict[str, object]) -> str:
+    who = f"{_plain(row['student_name'])} [{row['student_id']}]"
+    line = f"    {row['kind']:<16} {who}"
+    if row["assignment_id"] is not None:
+        line += f"  {_plain(row['assignment_name'])}"
+        old, new = row["old_score"], row["new_score"]
+        if row["kind"] in ("regrade", "new grade"):
+            line += f": {_points(old)} -> {_points(new)}"  # type: ignore[arg-type]
+    elif row["reason"]:
+        line += f" ({_plain(row['reason'])})"
+    return line
+
+
+def _changes(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
+    database = _read_only(settings, "changes")
+    try:
+        with database.session() as cur:
+            version = schema_version(cur)
+            if version == 0:
+                raise ConfigError(
+                    f"{settings.location} holds no Canvas Tracker database yet: nothing has "
+                    "been synced there (run `canvas-tracker sync` or `canvas-tracker demo` first)"
+                )
+            if version < _CHANGE_LOG_VERSION:
+                newest = discover_migrations()[-1].version
+                raise ConfigError(
+                    f"{settings.location} is at schema version {version} of {newest}, before "
+                    "changes were logged: the next `canvas-tracker sync` (or the dashboard) "
+                    "brings it up to date, and logs changes from then on"
+                )
+            zone: TimeZoneChoice = get_time_zone(cur=cur)
+            span = resolve_range(args.since, args.until, time_zone=zone.name, cur=cur)
+            if span is None:
+                out.write("fewer than two successful syncs: nothing to compare yet\n")
+                return
+            counts = get_change_counts(span, args.course, cur=cur)
+            details = (None if args.counts else get_change_details(
+                span, args.course, args.kind, limit=args.limit, cur=cur))
+    except duckdb.Error as e:
+        raise DatabaseError(f"cannot read the changes in {settings.location}: {e}") from e
+    finally:
+        database.close()
+    out.write(f"changes after sync #{span.after_sync} ({zone.format(span.after_dated_at)}) up "
+              f"to sync #{span.until_sync} ({zone.format(span.until_dated_at)})\n")
+    if counts.is_empty():
+        out.write("no changes\n")
+        return
+    by_course: dict[int, list[dict[str, object]]] = {}
+    for row in (details.iter_rows(named=True) if details is not None else ()):
+        by_course.setdefault(int(row["course_id"]), []).append(row)
+    shown = [kind for kind in _COUNT_COLUMNS if not args.kind or kind in args.kind]
+    listed = 0
+    for course in counts.iter_rows(named=True):
+        words = [f"{course[col]} {kind if course[col] == 1 else plural}"
+                 for kind, (col, plural) in _COUNT_COLUMNS.items()
+                 if course[col] and kind in shown]
+        if not words:
+            continue
+        listed += 1
+        out.write(f"\n{_plain(course['course_name'])} [course {course['course_id']}]: "
+                  f"{', '.join(words)}\n")
+        for row in by_course.get(int(course["course_id"]), []):
+            out.write(_change_line(row) + "\n")
+    if not listed:
+        out.write(f"no changes of the kinds asked for ({', '.join(args.kind)})\n")
+    if details is not None:
+        wanted = sum(int(counts[_COUNT_COLUMNS[kind][0]].sum()) for kind in shown)
+        if details.height < wanted:
+            out.write(f"\n... {details.height} of {wanted} changes listed (--limit lists more; "
+                      "--course and --kind narrow the list)\n")
+
+
 def _attempt_runs(
     settings: Settings, database: Database | None, attempt_ids: list[str]
 ) -> pl.DataFrame:
@@ -398,6 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_sync(settings, args, progress, started))
         elif args.command == "status":
             _status(settings, args.limit, sys.stdout)
+        elif args.command == "changes":
+            _changes(settings, args, sys.stdout)
         else:
             database = open_database(settings)
             set_default_database(database)
@@ -412,6 +563,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"  {result.summary()}")
             else:
                 print(maintain(database).summary())
+    except BrokenPipeError:
+        # The reader went away (`changes | head`): not an error; say nothing more to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         progress.end_line()
         return _interrupted(args, settings, database, started)

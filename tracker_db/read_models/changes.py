@@ -128,7 +128,7 @@ def _since_sync(
     if found is None:
         first = ids[0]
         raise DataValidationError(
-            f"since: no sync happened by {moment.isoformat(sep=' ')}; the first was sync "
+            f"since: no sync happened by {moment:%Y-%m-%d %H:%M %Z}; the first was sync "
             f"{first} on {dated[first].astimezone(moment.tzinfo):%Y-%m-%d %H:%M %Z}"
         )
     return int(found)

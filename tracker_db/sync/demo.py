@@ -1,7 +1,8 @@
 """Demo data: the built-in fake Canvas, synced through the real client over loopback.
 
-The demo runs several syncs while the fake Canvas's data moves (scores change), so history and
-charts have something to show. Each sync's history rows are stamped a week apart, ending now,
+The demo runs several syncs while the fake Canvas's data moves (scores change; before the last
+sync a student joins, work is handed in and graded), so history, charts and "What changed"
+have something to show. Each sync's history rows are stamped a week apart, ending now,
 so the charts spread over weeks as they would after a term of real use.
 
 This module is the only runtime user of ``tracker_db.fake_canvas``; the runner and the CLI
@@ -11,6 +12,7 @@ load it into an empty database only, with the one check here.
 
 from __future__ import annotations
 
+import random
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +20,7 @@ from tracker_db.canvas.client import ProgressCallback
 from tracker_db.db import Cursor, using
 from tracker_db.errors import ConfigError
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
+from tracker_db.fake_canvas.dataset import CanvasDataset
 from tracker_db.store import sync_runs
 from tracker_db.sync.from_canvas import sync_from_canvas
 from tracker_db.sync.write import SyncResult
@@ -72,6 +75,8 @@ def load_demo_data(
         for index in range(syncs):
             if index:
                 fake.dataset.change_scores(0.1, seed=seed + index)
+            if index and index == syncs - 1:
+                _a_week_of_school(fake.dataset, seed)
             recorded_at = now - DEMO_SPACING * (syncs - 1 - index)
             results.append(
                 sync_from_canvas(
@@ -80,3 +85,19 @@ def load_demo_data(
                 )
             )
     return results
+
+
+def _a_week_of_school(dataset: CanvasDataset, seed: int) -> None:
+    """What a week brings besides regrades: a new student, work handed in, work graded."""
+    rng = random.Random(seed)
+    course_id = dataset.courses_for_teacher()[0]["id"]
+    dataset.enroll_new_student(course_id, "Noor Haddad")
+    course = dataset.course_data(course_id)
+    students = dataset.visible_submission_users(course)
+    ungraded = [(a, u) for a in dataset.published_assignment_ids(course) for u in students
+                if course.submissions.scoring(u, a) == (None, False)]
+    for assignment_id, user_id in rng.sample(ungraded, min(6, len(ungraded))):
+        dataset.submit(course_id, assignment_id, user_id)
+        if rng.random() < 0.5:
+            points = course.assignment(assignment_id).get("points_possible") or 10
+            dataset.set_score(course_id, assignment_id, user_id, round(points * 0.8, 1))
