@@ -32,6 +32,7 @@ pages = {
         st.Page("pages/students.py", title="Students", icon=":material/groups:"),
         st.Page("pages/student.py", title="Student", icon=":material/person:"),
         st.Page("pages/progress.py", title="Progress", icon=":material/trending_up:"),
+        st.Page("pages/changes.py", title="What changed", icon=":material/difference:"),
     ],
     "Manage": [
         st.Page("pages/metadata.py", title="Metadata", icon=":material/edit_note:"),

@@ -34,15 +34,22 @@ from tracker_db.config import SETTING_NAMES, Settings
 from tracker_db.db import default_database, set_default_database
 from tracker_db.edits import create_curriculum, set_student_group, set_student_tags
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
+from tracker_db.read_models.changes import (
+    DETAIL_COLUMNS,
+    changes_csv,
+    get_change_details,
+    resolve_range,
+)
 from tracker_db.read_models.courses import get_course_overview
 from tracker_db.read_models.roster import StudentFilters, get_students_table, students_csv
 from tracker_db.read_models.student_record import get_student_notes
 from tracker_db.read_models.teacher_data import get_student_metadata
+from tracker_db.sync.demo import load_demo_data
 from tracker_db.sync.runner import get_sync_runner
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/overview.py", "pages/students.py", "pages/student.py", "pages/progress.py",
-         "pages/metadata.py", "pages/sync.py"]
+         "pages/changes.py", "pages/metadata.py", "pages/sync.py"]
 TOKEN = "apptest-secret-token-789"
 
 
@@ -184,6 +191,11 @@ def test_every_page_renders_the_demo_data(demo_db, page):
         assert at.text_input(key="student_search") is not None
     elif page == "pages/progress.py":
         assert len(at.get("plotly_chart")) == 3
+    elif page == "pages/changes.py":
+        assert [m.label for m in at.metric] == [
+            "Students added", "Students gone", "Newly missing", "Regrades", "New grades",
+            "Newly submitted"]
+        assert len(at.dataframe) == 2
     elif page == "pages/metadata.py":
         assert len(at.data_editor) == 4
     elif page == "pages/sync.py":
@@ -319,6 +331,70 @@ def test_selecting_a_student_opens_the_student_page(demo_db):
     student_id = int(shown["student_id"].iloc[2])
     assert at.query_params == {"student_id": str(student_id)}
     assert at.title[0].value  # the Student page, titled with the name
+
+
+# ---------------------------------------------------------------------------------------------
+# What changed
+
+
+def test_what_changed_compares_the_last_two_syncs_by_default(demo_db):
+    at = _ok(_open("pages/changes.py"))
+    assert at.selectbox(key="changes_after").value == 3
+    assert at.selectbox(key="changes_until").value == 4
+    metrics = {m.label: m.value for m in at.metric}
+    # The demo's last week: one new student, hand-ins and grades in BIO 101, regrades all over.
+    assert metrics["Students added"] == "1" and int(metrics["Regrades"]) > 100
+    per_course, listed = (df.value for df in at.dataframe)
+    assert set(per_course["course_name"]) >= {
+        "HIST 120: World History <script>alert(1)</script>"}  # a name, not markup
+    assert per_course["changes"].sum() == sum(int(v.replace(",", "")) for v in metrics.values())
+    added = listed[listed["kind"] == "student added"]
+    assert added["student_name"].tolist() == ["Noor Haddad"]
+    regrades = listed[listed["kind"] == "regrade"]
+    assert (regrades["old_score"] != regrades["new_score"]).all()
+    assert "Select a row to open the student" in _texts(at)
+
+
+def test_what_changed_filters_downloads_and_opens_the_student(demo_db):
+    at = _open("pages/changes.py")
+    at.selectbox(key="changes_after").set_value(1)
+    at.multiselect(key="changes_kinds").set_value(["new grade", "student added"])
+    at.multiselect(key="changes_courses").set_value([101])
+    _ok(at.run())
+    listed = at.dataframe[1].value
+    assert set(listed["kind"]) == {"new grade", "student added"}
+    assert set(listed["course_id"]) == {101}
+    graded = listed[listed["kind"] == "new grade"]
+    assert len(graded) and graded["old_score"].isna().all() and graded["new_score"].notna().all()
+
+    config = json.loads(at.dataframe[1].proto.columns)
+    button = at.get("download_button")[0]
+    assert button.proto.label == "Download CSV"
+    span = resolve_range(1, 4)
+    details = get_change_details(span, (101,), ("new grade", "student added"))
+    rows = list(csv.reader(io.StringIO(changes_csv(details).decode("utf-8-sig"))))
+    assert rows[0] == [config[c]["label"] for c in DETAIL_COLUMNS]
+    assert len(rows) - 1 == len(listed)
+
+    at.session_state["changes_table_0"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    _ok(at.run())
+    assert at.query_params == {"student_id": str(int(listed["student_id"].iloc[0]))}
+
+
+def test_what_changed_refuses_a_range_the_wrong_way_round(demo_db):
+    at = _open("pages/changes.py")
+    at.selectbox(key="changes_after").set_value(4)
+    at.selectbox(key="changes_until").set_value(2)
+    _ok(at.run())
+    assert at.error and "sync 4 is not before sync 2" in at.error[0].value
+    assert not at.dataframe
+
+
+def test_what_changed_after_one_sync_says_when_changes_show(db_path):
+    at = _open("pages/sync.py")
+    load_demo_data(syncs=1)
+    at = _ok(_open("pages/changes.py"))
+    assert "Changes show after a second sync" in _texts(at) and not at.dataframe
 
 
 # ---------------------------------------------------------------------------------------------

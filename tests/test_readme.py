@@ -1,5 +1,6 @@
 """The README's two first commands are what newcomers and CI run: keep them true."""
 
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,16 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_app_listens_on_loopback_by_default():
     config = (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
     assert 'address = "127.0.0.1"' in config
+
+
+def test_the_browser_never_shows_a_traceback():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+    # The value is one this Streamlit knows (it falls back to full details otherwise).
+    from streamlit import config as streamlit_config
+
+    option = streamlit_config._config_options_template["client.showErrorDetails"]
+    assert '"none"' in option.description
 
 
 def test_ci_also_checks_lint_and_types():

@@ -47,6 +47,9 @@ from tracker_db.migrate import OpenPerUse, discover_migrations, open_database, s
 from tracker_db.read_models.changes import (
     CHANGE_KINDS,
     DETAIL_LIMIT,
+    KIND_COUNT_COLUMNS,
+    KIND_PLURALS,
+    count_totals,
     get_change_counts,
     get_change_details,
     resolve_range,
@@ -339,16 +342,6 @@ def _read_only(settings: Settings, what: str) -> Database:
 #: The change logs came with this migration; an older database has nothing to read yet.
 _CHANGE_LOG_VERSION = 11
 
-# Per kind of change, its column in the counts and its plural.
-_COUNT_COLUMNS = {
-    "student added": ("students_added", "students added"),
-    "student gone": ("students_gone", "students gone"),
-    "newly missing": ("newly_missing", "newly missing"),
-    "regrade": ("regrades", "regrades"),
-    "new grade": ("new_grades", "new grades"),
-    "newly submitted": ("newly_submitted", "newly submitted"),
-}
-
 
 def _plain(text: object) -> str:
     # Canvas text is untrusted: no terminal escape or other control character gets out.
@@ -409,12 +402,11 @@ def _changes(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
     by_course: dict[int, list[dict[str, object]]] = {}
     for row in (details.iter_rows(named=True) if details is not None else ()):
         by_course.setdefault(int(row["course_id"]), []).append(row)
-    shown = [kind for kind in _COUNT_COLUMNS if not args.kind or kind in args.kind]
+    shown = [kind for kind in CHANGE_KINDS if not args.kind or kind in args.kind]
     listed = 0
     for course in counts.iter_rows(named=True):
-        words = [f"{course[col]} {kind if course[col] == 1 else plural}"
-                 for kind, (col, plural) in _COUNT_COLUMNS.items()
-                 if course[col] and kind in shown]
+        words = [f"{n} {kind if n == 1 else KIND_PLURALS[kind]}"
+                 for kind in shown if (n := course[KIND_COUNT_COLUMNS[kind]])]
         if not words:
             continue
         listed += 1
@@ -425,7 +417,7 @@ def _changes(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
     if not listed:
         out.write(f"no changes of the kinds asked for ({', '.join(args.kind)})\n")
     if details is not None:
-        wanted = sum(int(counts[_COUNT_COLUMNS[kind][0]].sum()) for kind in shown)
+        wanted = sum(count_totals(counts, kinds=shown).values())
         if details.height < wanted:
             out.write(f"\n... {details.height} of {wanted} changes listed (--limit lists more; "
                       "--course and --kind narrow the list)\n")

@@ -13,6 +13,7 @@ import polars as pl
 
 from tracker_db.db import Cursor, scalar, sql_file, using
 from tracker_db.errors import DataValidationError
+from tracker_db.exports import Column, to_csv
 from tracker_db.read_models.display import shorten_columns
 
 _SQL = sql_file("read_models/changes")
@@ -23,8 +24,50 @@ CHANGE_KINDS = (
     "newly submitted",
 )
 
+#: Each kind of change in the plural, for counts ("3 regrades").
+KIND_PLURALS = {
+    "student added": "students added", "student gone": "students gone",
+    "newly missing": "newly missing", "regrade": "regrades", "new grade": "new grades",
+    "newly submitted": "newly submitted",
+}
+
 #: Rows of detail a page shows at most (the counts always cover every change).
 DETAIL_LIMIT = 500
+
+#: Per kind of change, its column in ``get_change_counts``.
+KIND_COUNT_COLUMNS = {
+    "student added": "students_added",
+    "student gone": "students_gone",
+    "newly missing": "newly_missing",
+    "regrade": "regrades",
+    "new grade": "new_grades",
+    "newly submitted": "newly_submitted",
+}
+
+#: The counts table as pages show it, column by column. The widths add up to what fits a
+#: 1400-pixel window beside the sidebar.
+COUNT_COLUMNS: dict[str, Column] = {
+    "course_name": Column("Course", width=260),
+    "students_added": Column("Added", width=75, help="Students added"),
+    "students_gone": Column("Gone", width=70, help="Students gone"),
+    "newly_missing": Column("Newly missing", width=115),
+    "regrades": Column("Regrades", width=85, help="A score that changed (or was taken away)"),
+    "new_grades": Column("New grades", width=95, help="A score where there was none"),
+    "newly_submitted": Column("Newly submitted", width=125),
+    "changes": Column("All", width=60, help="All changes"),
+}
+
+#: The list of changes as pages show it (and so its download too); it fits as the counts do.
+DETAIL_COLUMNS: dict[str, Column] = {
+    "course_name": Column("Course", width=180),
+    "kind": Column("Change", width=115),
+    "student_name": Column("Student", width=160),
+    "assignment_name": Column("Assignment", width=195),
+    "old_score": Column("Before", width=62, help="Points before (blank: no score)"),
+    "new_score": Column("After", width=62, help="Points after (blank: no score)"),
+    "reason": Column("Why gone", width=110,
+                     help="Why the student is gone: no longer listed, or the enrollment's state"),
+}
 
 
 @dataclass(frozen=True)
@@ -213,6 +256,32 @@ def get_change_details(
             "limit": limit if limit is not None else 2**62,
         }).pl()
     return shorten_columns(frame, ("course_name", "student_name", "assignment_name"))
+
+
+def count_totals(
+    counts: pl.DataFrame, course_ids: Iterable[int] = (), kinds: Iterable[str] = ()
+) -> dict[str, int]:
+    """Return how many changes of each kind ``counts`` (of ``get_change_counts``) holds.
+
+    Args:
+        counts: The counts per course.
+        course_ids: Only these courses (empty: every course).
+        kinds: Only these kinds (empty: every kind).
+
+    Returns:
+        Per kind, in ``CHANGE_KINDS`` order, the total over the courses.
+    """
+    chosen = set(course_ids)
+    if chosen:
+        counts = counts.filter(pl.col("course_id").is_in(sorted(chosen)))
+    wanted = set(kinds) or set(CHANGE_KINDS)
+    return {kind: int(counts[column].sum()) for kind, column in KIND_COUNT_COLUMNS.items()
+            if kind in wanted}
+
+
+def changes_csv(details: pl.DataFrame) -> bytes:
+    """Return the changes as the page lists them, as CSV safe to open in a spreadsheet."""
+    return to_csv(details, DETAIL_COLUMNS)
 
 
 def _ranges(ids: list[int]) -> str:
