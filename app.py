@@ -32,7 +32,7 @@ pages = {
         st.Page("pages/students.py", title="Students", icon=":material/groups:"),
         st.Page("pages/student.py", title="Student", icon=":material/person:"),
         st.Page("pages/progress.py", title="Progress", icon=":material/trending_up:"),
-        st.Page("pages/changes.py", title="What changed", icon=":material/difference:"),
+        st.Page("pages/what_changed.py", title="What changed", icon=":material/difference:"),
     ],
     "Manage": [
         st.Page("pages/metadata.py", title="Metadata", icon=":material/edit_note:"),
@@ -72,5 +72,6 @@ with st.sidebar:
     if get_sync_runner().status().running:
         st.info("A sync is running.", icon=":material/sync:")
     st.caption(f"Data version: {common.md(data_version.label)}")
+    # (each page's common.start() adds the "Show a past sync" control below)
 
 navigation.run()

@@ -22,6 +22,8 @@ from tracker_db.config import SETTING_NAMES, Settings, load_settings
 from tracker_db.db import Database, set_default_database
 from tracker_db.errors import DatabaseBusyError, TrackerError
 from tracker_db.migrate import open_database
+from tracker_db.past_state import PastState, open_past_state
+from tracker_db.read_models.changes import list_comparable_syncs
 from tracker_db.read_models.preferences import TimeZoneChoice, get_time_zone
 from tracker_db.read_models.sync_status import SyncState, get_sync_state
 from tracker_db.sync.control import ControlServer
@@ -171,6 +173,7 @@ def refresh_state() -> tuple[SyncState, DataVersion]:
     committed in the background.
     """
     opened = database()
+    st.session_state["_showing_past"] = None  # until a page that shows the past says so
     if not st.session_state.get("_noticed_open"):
         # A teacher has just opened the dashboard: "sync on open" may be due.
         st.session_state["_noticed_open"] = True
@@ -207,20 +210,39 @@ def _leave_pages_directory_mode() -> None:
     st.rerun()
 
 
-def start() -> SyncState:
+def start(*, shows_past: bool = False) -> SyncState:
     """Open the database and read the sync state for this run; every page starts here.
 
     ``app.py`` does the same before the navigation runs a page; doing it here too keeps a
     page working when Streamlit runs its file directly (see ``_leave_pages_directory_mode``).
     On an unusable database the run stops with the reason on screen.
+
+    Args:
+        shows_past: The page can show a past sync's state: when the sidebar asks for one,
+            its cached reads read that state, under a banner saying so. Other pages say
+            that they show the present.
     """
     _leave_pages_directory_mode()
     try:
-        return refresh_state()[0]
+        state = refresh_state()[0]
     except TrackerError as e:
         show_error(e, "The database cannot be opened: ")
         st.stop()
         raise  # unreachable: st.stop() raises
+    if state.has_data:
+        with st.sidebar:
+            past_sync_control()
+    past = chosen_past_sync()
+    if past is not None and shows_past:
+        st.session_state["_showing_past"] = past
+        st.warning(
+            f"Showing the state right after sync {past}: scores, grades, enrollments and "
+            "charts as they were then (names, notes and tags as they are now). Switch off "
+            "**Show a past sync** in the sidebar for today's data.", icon=":material/history:")
+    elif past is not None:
+        st.info(f"This page shows the present, not sync {past}: a past sync shows on Overview, "
+                "Students, Student and Progress.", icon=":material/info:")
+    return state
 
 
 def version() -> DataVersion:
@@ -249,8 +271,29 @@ def _cached_call(
     return _function(*args, **dict(kwargs))
 
 
+def _close_past(past: PastState) -> None:
+    past.close()
+
+
+@st.cache_resource(show_spinner="Rebuilding that sync's state...", max_entries=2,
+                   on_release=_close_past)
+def _past_state(sync_id: int, data_version: DataVersion) -> PastState:
+    # Rebuilt when the data changes (a sync or an edit): teachers' data is today's.
+    return open_past_state(sync_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_past_call(
+    read: str, data_version: DataVersion, sync_id: int, args: tuple[Any, ...],
+    kwargs: tuple[tuple[str, Any], ...], _function: Callable[..., Any],
+) -> Any:
+    with _past_state(sync_id, data_version).session() as cur:
+        return _function(*args, cur=cur, **dict(kwargs))
+
+
 def cached(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Call a read model function through a cache keyed on the data version.
+    """Call a read model function through a cache keyed on the data version; on a page
+    showing a past sync (``start(shows_past=True)``), read that sync's state instead.
 
     Args:
         function: A function of ``tracker_db.read_models`` (nothing that writes).
@@ -264,7 +307,52 @@ def cached(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     if not module.startswith(_READ_MODELS):
         raise ValueError(f"{function!r} is not a read model function: only reads are cached")
     read = f"{module}.{function.__qualname__}"
+    past = st.session_state.get("_showing_past")
+    if past is not None:
+        return _cached_past_call(read, version(), past, args, tuple(sorted(kwargs.items())),
+                                 function)
     return _cached_call(read, version(), args, tuple(sorted(kwargs.items())), function)
+
+
+def chosen_past_sync() -> int | None:
+    """The past sync the sidebar asks pages to show, or None for the present."""
+    if not st.session_state.get("past_on"):
+        return None
+    chosen = st.session_state.get("past_sync")
+    return int(chosen) if chosen is not None else None
+
+
+def _keep(widget_key: str, stored_key: str) -> Callable[[], None]:
+    def keep() -> None:
+        st.session_state[stored_key] = st.session_state[widget_key]
+    return keep
+
+
+def past_sync_control() -> None:
+    """The sidebar's "Show a past sync" switch and the sync to show (off by default).
+
+    Each page draws it, so the choice lives in keys of its own ("past_on", "past_sync"):
+    Streamlit forgets a widget's value when another page draws it anew.
+    """
+    syncs = cached(list_comparable_syncs)
+    if syncs.height < 2:
+        st.session_state["past_on"] = False
+        return
+    st.session_state["past_on_widget"] = bool(st.session_state.get("past_on"))
+    st.toggle("Show a past sync", key="past_on_widget",
+              on_change=_keep("past_on_widget", "past_on"),
+              help="Overview, Students, Student and Progress as they were right after an "
+                   "earlier sync, rebuilt from the history.")
+    if not st.session_state.get("past_on"):
+        return
+    dated = dict(zip(syncs["sync_id"].to_list(), syncs["dated_at"].to_list(), strict=True))
+    earlier = list(dated)[1:]  # the latest is the present
+    if st.session_state.get("past_sync") not in earlier:
+        st.session_state["past_sync"] = earlier[0]
+    st.session_state["past_sync_widget"] = st.session_state["past_sync"]
+    st.selectbox("Sync to show", earlier, key="past_sync_widget",
+                 on_change=_keep("past_sync_widget", "past_sync"),
+                 format_func=lambda i: f"Sync {i} · {show_time(dated[i])}")
 
 
 # ---------------------------------------------------------------------------------------------

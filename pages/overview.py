@@ -8,7 +8,7 @@ from pages import common
 from tracker_db.read_models import attention, courses
 
 st.title("Overview")
-state = common.start()
+state = common.start(shows_past=True)
 if not common.require_data(state, "course overview"):
     st.stop()
 

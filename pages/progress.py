@@ -9,7 +9,7 @@ from tracker_db import charts
 from tracker_db.read_models import roster, trends
 
 st.title("Progress")
-state = common.start()
+state = common.start(shows_past=True)
 if not common.require_data(state, "progress"):
     st.stop()
 

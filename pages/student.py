@@ -11,7 +11,7 @@ from tracker_db.errors import DataValidationError, TrackerError
 from tracker_db.read_models import roster, student_record
 from tracker_db.validation import validate_id
 
-state = common.start()
+state = common.start(shows_past=True)
 if not state.has_data:
     st.title("Student")
     common.require_data(state, "student")

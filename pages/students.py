@@ -11,7 +11,7 @@ from tracker_db.exports import Column
 from tracker_db.read_models import roster
 
 st.title("Students")
-state = common.start()
+state = common.start(shows_past=True)
 if not common.require_data(state, "student list"):
     st.stop()
 

@@ -34,6 +34,7 @@ from tracker_db.config import SETTING_NAMES, Settings
 from tracker_db.db import default_database, set_default_database
 from tracker_db.edits import create_curriculum, set_student_group, set_student_tags
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
+from tracker_db.past_state import open_past_state
 from tracker_db.read_models.changes import (
     DETAIL_COLUMNS,
     changes_csv,
@@ -49,7 +50,7 @@ from tracker_db.sync.runner import get_sync_runner
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/overview.py", "pages/students.py", "pages/student.py", "pages/progress.py",
-         "pages/changes.py", "pages/metadata.py", "pages/sync.py"]
+         "pages/what_changed.py", "pages/metadata.py", "pages/sync.py"]
 TOKEN = "apptest-secret-token-789"
 
 
@@ -191,7 +192,7 @@ def test_every_page_renders_the_demo_data(demo_db, page):
         assert at.text_input(key="student_search") is not None
     elif page == "pages/progress.py":
         assert len(at.get("plotly_chart")) == 3
-    elif page == "pages/changes.py":
+    elif page == "pages/what_changed.py":
         assert [m.label for m in at.metric] == [
             "Students added", "Students gone", "Newly missing", "Regrades", "New grades",
             "Newly submitted"]
@@ -338,7 +339,7 @@ def test_selecting_a_student_opens_the_student_page(demo_db):
 
 
 def test_what_changed_compares_the_last_two_syncs_by_default(demo_db):
-    at = _ok(_open("pages/changes.py"))
+    at = _ok(_open("pages/what_changed.py"))
     assert at.selectbox(key="changes_after").value == 3
     assert at.selectbox(key="changes_until").value == 4
     metrics = {m.label: m.value for m in at.metric}
@@ -356,7 +357,7 @@ def test_what_changed_compares_the_last_two_syncs_by_default(demo_db):
 
 
 def test_what_changed_filters_downloads_and_opens_the_student(demo_db):
-    at = _open("pages/changes.py")
+    at = _open("pages/what_changed.py")
     at.selectbox(key="changes_after").set_value(1)
     at.multiselect(key="changes_kinds").set_value(["new grade", "student added"])
     at.multiselect(key="changes_courses").set_value([101])
@@ -382,7 +383,7 @@ def test_what_changed_filters_downloads_and_opens_the_student(demo_db):
 
 
 def test_what_changed_refuses_a_range_the_wrong_way_round(demo_db):
-    at = _open("pages/changes.py")
+    at = _open("pages/what_changed.py")
     at.selectbox(key="changes_after").set_value(4)
     at.selectbox(key="changes_until").set_value(2)
     _ok(at.run())
@@ -393,8 +394,54 @@ def test_what_changed_refuses_a_range_the_wrong_way_round(demo_db):
 def test_what_changed_after_one_sync_says_when_changes_show(db_path):
     at = _open("pages/sync.py")
     load_demo_data(syncs=1)
-    at = _ok(_open("pages/changes.py"))
+    at = _ok(_open("pages/what_changed.py"))
     assert "Changes show after a second sync" in _texts(at) and not at.dataframe
+
+
+# ---------------------------------------------------------------------------------------------
+# A past sync
+
+
+def test_a_past_sync_shows_on_the_pages_that_can_with_a_banner(demo_db):
+    at = _ok(_open())
+    assert not at.toggle(key="past_on_widget").value and not at.warning  # off by default
+    present = at.dataframe[0].value
+    at.toggle(key="past_on_widget").set_value(True)
+    _ok(at.run())
+    assert at.selectbox(key="past_sync_widget").value == 3  # the latest earlier sync
+    assert [o.split(" · ")[0] for o in at.selectbox(key="past_sync_widget").options] == [
+        "Sync 3", "Sync 2", "Sync 1"]
+    assert "Showing the state right after sync 3" in at.warning[0].value
+    past = open_past_state(3)
+    try:
+        with past.session() as cur:
+            then = get_course_overview(cur=cur)
+            students_then = get_students_table(cur=cur).rows
+    finally:
+        past.close()
+    def means(values) -> list[float | None]:
+        return [None if pd.isna(v) else round(v, 6) for v in values]
+
+    shown = at.dataframe[0].value
+    assert means(shown["mean_score"]) == means(then["mean_score"].to_list())
+    assert means(shown["mean_score"]) != means(present["mean_score"])
+
+    at.switch_page("pages/students.py")
+    _ok(at.run())
+    assert "Showing the state right after sync 3" in at.warning[0].value
+    assert at.dataframe[0].value["student_id"].tolist() == students_then["student_id"].to_list()
+    assert "Noor Haddad" not in at.dataframe[0].value["name"].tolist()  # joined at sync 4
+
+    at.switch_page("pages/metadata.py")
+    _ok(at.run())
+    assert not at.warning and "This page shows the present, not sync 3" in at.info[0].value
+
+    at.toggle(key="past_on_widget").set_value(False)
+    _ok(at.run())
+    at.switch_page("pages/overview.py")
+    _ok(at.run())
+    assert not at.warning
+    assert means(at.dataframe[0].value["mean_score"]) == means(present["mean_score"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,11 +742,11 @@ def test_canvas_settings_can_come_from_secrets(db_path):
 def test_the_schedule_is_set_on_the_sync_page_and_kept(demo_db):
     at = _ok(_open("pages/sync.py"))
     assert "Schedule" in _texts(at)
-    at.number_input[0].set_value(6.0)
-    at.number_input[1].set_value(2.0)
-    assert at.number_input[2].label == "Full sync after (incremental syncs)"
-    at.number_input[2].set_value(5)
-    at.number_input[3].set_value(0.0)  # no age limit: full syncs by count alone
+    inputs = {n.label: n for n in at.number_input}  # (the lake adds an upkeep input)
+    inputs["Sync every (hours)"].set_value(6.0)
+    inputs["Sync on open when older than (hours)"].set_value(2.0)
+    inputs["Full sync after (incremental syncs)"].set_value(5)
+    inputs["Full sync every (days)"].set_value(0.0)  # no age limit: full syncs by count alone
     at.button(key="FormSubmitter:schedule-Save schedule").click()
     _ok(at.run())
     assert "Schedule saved\\." in _texts(at)  # escaped Markdown
@@ -708,8 +755,10 @@ def test_the_schedule_is_set_on_the_sync_page_and_kept(demo_db):
                                                     "schedule.on_open_hours": "2",
                                                     "schedule.full_every_syncs": "5",
                                                     "schedule.full_every_days": "0"}
-    kept = _ok(_open("pages/sync.py")).number_input
-    assert [n.value for n in kept[:4]] == [6.0, 2.0, 5, 0.0]
+    kept = {n.label: n.value for n in _ok(_open("pages/sync.py")).number_input}
+    assert (kept["Sync every (hours)"], kept["Sync on open when older than (hours)"],
+            kept["Full sync after (incremental syncs)"], kept["Full sync every (days)"]) == (
+                6.0, 2.0, 5, 0.0)
 
 
 @pytest.mark.file_only

@@ -53,9 +53,10 @@ WHERE l.sync_id IS NULL
 -- this sync has just written. Parameters: $sync_id, $recorded_at.
 -- canvas.course_students picks one enrollment for a student in two sections.
 INSERT INTO history.grade_history BY NAME
+-- A row recorded before the section was kept (NULL) counts as unchanged in that respect.
 WITH current_grades AS (
     SELECT course_id, student_id, enrollment_state,
-           current_score, final_score, current_grade, final_grade
+           current_score, final_score, current_grade, final_grade, section_id
     FROM canvas.course_students
 ),
 latest AS (
@@ -63,7 +64,8 @@ latest AS (
            arg_max(
                ROW(enrollment_state, current_score, final_score, current_grade, final_grade),
                sync_id
-           ) AS v
+           ) AS v,
+           arg_max(section_id, sync_id) AS section_id
     FROM history.grade_history
     GROUP BY course_id, student_id
 )
@@ -73,6 +75,7 @@ LEFT JOIN latest AS l USING (course_id, student_id)
 WHERE l.v IS NULL
    OR l.v IS DISTINCT FROM ROW(c.enrollment_state, c.current_score, c.final_score,
                                c.current_grade, c.final_grade)
+   OR (l.section_id IS NOT NULL AND l.section_id IS DISTINCT FROM c.section_id)
 
 -- name: scored_assignments
 -- The assignments one student's score history is about. Parameter: the student id.

@@ -1,0 +1,55 @@
+"""A past sync in Chromium: the sidebar's switch, once on, holds as the teacher moves from
+page to page (each page draws it anew), and every page says which state it shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import start_dashboard, stop_dashboard
+from tests.browser.test_dashboard_browser import _goto, _wait_idle
+from tests.conftest import Stores
+from tracker_db.config import Settings
+
+PAST_BANNER = "Showing the state right after sync 3"
+
+
+@pytest.fixture
+def served(stores: Stores, demo_template: Settings, tmp_path: Path):
+    """A dashboard serving a copy of the demo database (four syncs)."""
+    settings = stores.copy(demo_template, "past")
+    server = start_dashboard(Stores.env(settings), {}, tmp_path / "streamlit.log")
+    try:
+        yield server
+    finally:
+        stop_dashboard(server)
+
+
+def _main(page) -> str:
+    return page.get_by_test_id("stMain").inner_text()
+
+
+@pytest.mark.browser
+def test_a_past_sync_stays_chosen_across_pages(browser_page, served):
+    page = browser_page
+    _goto(page, served.url)
+    assert PAST_BANNER not in _main(page)  # off by default
+    page.get_by_test_id("stSidebar").get_by_text("Show a past sync").click()
+    page.get_by_text(PAST_BANNER).wait_for(timeout=60_000)
+    _wait_idle(page)
+    assert "Sync to show" in page.get_by_test_id("stSidebar").inner_text()
+
+    for name, banner in (("Students", PAST_BANNER), ("Progress", PAST_BANNER),
+                         ("Metadata", "This page shows the present, not sync 3"),
+                         ("Overview", PAST_BANNER)):
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+        page.get_by_text(banner).first.wait_for(timeout=60_000)
+        _wait_idle(page)
+
+    page.get_by_test_id("stSidebar").get_by_text("Show a past sync").click()
+    page.wait_for_function("(t) => !document.body.innerText.includes(t)", arg=PAST_BANNER)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Students").click()
+    page.get_by_role("heading", name="Students").wait_for()
+    _wait_idle(page)
+    assert PAST_BANNER not in _main(page)
