@@ -154,7 +154,8 @@ def build(path: Path, *, courses: int, students: int, per_student: int, assignme
                 INSERT INTO history.grade_history
                 SELECT {s}, sync_time({s}), course_id, student_id, enrollment_state,
                        g_score(course_id, {s}, student_id),
-                       round(g_score(course_id, {s}, student_id) * 0.9, 1), NULL, NULL
+                       round(g_score(course_id, {s}, student_id) * 0.9, 1), NULL, NULL,
+                       section_id
                 FROM canvas.enrollments
                 WHERE {s} = 1 OR hash(course_id, student_id, {s}) % 100 < 30
                 ORDER BY course_id, student_id

@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
 
+from tracker_db.archive import read_tables, tables_zip
 from tracker_db.config import SETTING_NAMES, Settings, load_settings
 from tracker_db.db import Database, set_default_database
 from tracker_db.errors import DatabaseBusyError, TrackerError
@@ -282,6 +283,12 @@ def _past_state(sync_id: int, data_version: DataVersion) -> PastState:
     return open_past_state(sync_id)
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def _past_zip(sync_id: int, data_version: DataVersion) -> bytes:
+    with _past_state(sync_id, data_version).session() as cur:
+        return tables_zip(read_tables(cur), f"canvas-tracker-sync-{sync_id}")
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached_past_call(
     read: str, data_version: DataVersion, sync_id: int, args: tuple[Any, ...],
@@ -353,6 +360,13 @@ def past_sync_control() -> None:
     st.selectbox("Sync to show", earlier, key="past_sync_widget",
                  on_change=_keep("past_sync_widget", "past_sync"),
                  format_func=lambda i: f"Sync {i} · {show_time(dated[i])}")
+    chosen = int(st.session_state["past_sync"])
+    st.download_button(
+        "Download this state", data=_past_zip(chosen, version()),
+        file_name=f"canvas-tracker-sync-{chosen}.zip", mime="application/zip",
+        icon=":material/download:",
+        help="Every table of that sync's state, as CSV files (safe to open in a spreadsheet) "
+             "in a ZIP file.")
 
 
 # ---------------------------------------------------------------------------------------------

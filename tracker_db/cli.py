@@ -1,12 +1,14 @@
-"""The ``canvas-tracker`` command: sync, status, changes, demo, maintain.
+"""The ``canvas-tracker`` command: sync, status, changes, export, backup, restore, demo,
+maintain.
 
 Errors are printed to stderr as one readable line and the command exits non-zero; the token
 comes only from the environment (``CANVAS_TOKEN``) and is never printed.
 
 ``sync`` holds the database only for its short steps, never for the fetch. Against a DuckDB
 file the dashboard holds, it asks the dashboard to run the sync (``sync.control``), or, when
-nothing takes the request, fails at once saying what to do. ``status`` and ``changes`` open
-the database read-only: they never create a file or migrate one.
+nothing takes the request, fails at once saying what to do. ``status``, ``changes``,
+``export`` and ``backup`` open the database read-only: they never create a file or migrate
+one; ``restore`` only ever makes a new file.
 
 An interrupt (Ctrl-C, or SIGTERM, which ``sync`` and ``demo`` treat the same) is reported as
 what the database says happened: the command asks whether the attempts it started recorded
@@ -32,9 +34,10 @@ from typing import NoReturn, TextIO
 import duckdb
 import polars as pl
 
+from tracker_db.archive import EXPORT_FORMATS, backup_database, export_state, restore_database
 from tracker_db.canvas.client import ProgressCallback, check_token, normalize_base_url
 from tracker_db.config import Settings, load_settings
-from tracker_db.db import Database, set_default_database
+from tracker_db.db import Cursor, Database, set_default_database
 from tracker_db.errors import (
     ConfigError,
     DatabaseBusyError,
@@ -201,6 +204,35 @@ def _parser() -> argparse.ArgumentParser:
     changes.add_argument("--counts", action="store_true",
                          help="only the counts per course, no list")
 
+    export = commands.add_parser(
+        "export", parents=[common],
+        help="write every layer's tables, now or as of a past sync, as Parquet or CSV files "
+             "(read-only)",
+    )
+    export.add_argument("directory", metavar="DIR",
+                        help="folder to write into (made if missing; never overwritten)")
+    export.add_argument(
+        "--as-of", default=None, metavar="SYNC|DATE",
+        help="the state right after this sync, or the latest sync by this date or time "
+             "(YYYY-MM-DD [HH:MM], in the dashboard's time zone); default: now",
+    )
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="parquet",
+                        help="file format (default parquet; CSV is safe to open in a "
+                             "spreadsheet)")
+
+    backup = commands.add_parser(
+        "backup", parents=[common],
+        help="back up the whole database into a new folder (Parquet; read-only)",
+    )
+    backup.add_argument("directory", metavar="DIR", help="a new or empty folder")
+
+    restore = commands.add_parser(
+        "restore", help="make a new database file from a backup", parents=[common],
+    )
+    restore.add_argument("directory", metavar="DIR", help="the backup's folder")
+    restore.add_argument("target", metavar="NEW_FILE",
+                         help="the database file to make (must not exist)")
+
     demo = commands.add_parser(
         "demo", help="fill the database from the built-in fake Canvas", parents=[common]
     )
@@ -365,23 +397,28 @@ def _change_line(row: dict[str, object]) -> str:
     return line
 
 
+def _check_version(settings: Settings, cur: Cursor, needed: int, what: str) -> None:
+    """Refuse a database with no tracker schema, or one older than ``needed`` (untouched)."""
+    version = schema_version(cur)
+    if version == 0:
+        raise ConfigError(
+            f"{settings.location} holds no Canvas Tracker database yet: nothing has been "
+            "synced there (run `canvas-tracker sync` or `canvas-tracker demo` first)"
+        )
+    if version < needed:
+        newest = discover_migrations()[-1].version
+        raise ConfigError(
+            f"{settings.location} is at schema version {version} of {newest}, {what}: the "
+            "next `canvas-tracker sync` (or the dashboard) brings it up to date"
+        )
+
+
 def _changes(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
     database = _read_only(settings, "changes")
     try:
         with database.session() as cur:
-            version = schema_version(cur)
-            if version == 0:
-                raise ConfigError(
-                    f"{settings.location} holds no Canvas Tracker database yet: nothing has "
-                    "been synced there (run `canvas-tracker sync` or `canvas-tracker demo` first)"
-                )
-            if version < _CHANGE_LOG_VERSION:
-                newest = discover_migrations()[-1].version
-                raise ConfigError(
-                    f"{settings.location} is at schema version {version} of {newest}, before "
-                    "changes were logged: the next `canvas-tracker sync` (or the dashboard) "
-                    "brings it up to date, and logs changes from then on"
-                )
+            _check_version(settings, cur, _CHANGE_LOG_VERSION,
+                           "before changes were logged (they are logged from then on)")
             zone: TimeZoneChoice = get_time_zone(cur=cur)
             span = resolve_range(args.since, args.until, time_zone=zone.name, cur=cur)
             if span is None:
@@ -421,6 +458,33 @@ def _changes(settings: Settings, args: argparse.Namespace, out: TextIO) -> None:
         if details.height < wanted:
             out.write(f"\n... {details.height} of {wanted} changes listed (--limit lists more; "
                       "--course and --kind narrow the list)\n")
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> str:
+    database = _read_only(settings, "export")
+    try:
+        with database.session() as cur:
+            _check_version(settings, cur, discover_migrations()[-1].version,
+                           "older than this Canvas Tracker exports")
+            zone = get_time_zone(cur=cur).name
+            return export_state(args.directory, fmt=args.format, as_of=args.as_of,
+                                time_zone=zone, cur=cur).summary()
+    except duckdb.Error as e:
+        raise DatabaseError(f"cannot export {settings.location}: {e}") from e
+    finally:
+        database.close()
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> str:
+    database = _read_only(settings, "backup")
+    try:
+        with database.session() as cur:
+            _check_version(settings, cur, 1, "")
+            where = backup_database(args.directory, cur=cur)
+    finally:
+        database.close()
+    return (f"backed up {settings.location} into {where} (restore with `canvas-tracker "
+            f"restore {where} NEW_FILE`)")
 
 
 def _attempt_runs(
@@ -541,6 +605,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             _status(settings, args.limit, sys.stdout)
         elif args.command == "changes":
             _changes(settings, args, sys.stdout)
+        elif args.command == "export":
+            print(_export(settings, args))
+        elif args.command == "backup":
+            print(_backup(settings, args))
+        elif args.command == "restore":
+            made = restore_database(args.directory, args.target)
+            print(f"restored {args.directory} into the new file {made}")
         else:
             database = open_database(settings)
             set_default_database(database)

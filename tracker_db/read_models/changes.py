@@ -164,20 +164,48 @@ def _since_sync(
                 "to compare with"
             )
         return earlier[-1]
-    if isinstance(since, int) or (isinstance(since, str) and since.strip().lstrip("#").isdigit()):
-        return _known_sync(since, dated, "since")
-    moment = _moment(since, time_zone)
+    return _sync_by_number_or_moment(since, ids, dated, time_zone, cur, "since")
+
+
+def _sync_by_number_or_moment(
+    value: object, ids: list[int], dated: dict[int, datetime], time_zone: str, cur: Cursor,
+    what: str,
+) -> int:
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().lstrip("#").isdigit()):
+        return _known_sync(value, dated, what)
+    moment = _moment(value, time_zone, what)
     found = scalar(cur, _SQL["sync_at_or_before"], {"moment": moment})
     if found is None:
         first = ids[0]
         raise DataValidationError(
-            f"since: no sync happened by {moment:%Y-%m-%d %H:%M %Z}; the first was sync "
+            f"{what}: no sync happened by {moment:%Y-%m-%d %H:%M %Z}; the first was sync "
             f"{first} on {dated[first].astimezone(moment.tzinfo):%Y-%m-%d %H:%M %Z}"
         )
     return int(found)
 
 
-def _moment(since: object, time_zone: str) -> datetime:
+def resolve_sync(value: object, *, time_zone: str = "UTC", cur: Cursor | None = None) -> int:
+    """Turn "as of when" into a successful sync.
+
+    Args:
+        value: A sync id, or a date or time (the latest sync at or before it; a date means
+            its start in ``time_zone``), or their ISO text.
+        time_zone: The zone a date or a time without an offset is read in.
+        cur: Cursor to use.
+
+    Raises:
+        DataValidationError: No successful sync yet, an unknown sync, a malformed date, or
+            a moment before the first sync; the message names the value.
+    """
+    with using(cur) as c:
+        syncs = list_comparable_syncs(cur=c)
+        if syncs.is_empty():
+            raise DataValidationError("there is no successful sync yet: nothing to show as of")
+        dated = dict(zip(syncs["sync_id"].to_list(), syncs["dated_at"].to_list(), strict=True))
+        return _sync_by_number_or_moment(value, sorted(dated), dated, time_zone, c, "as of")
+
+
+def _moment(since: object, time_zone: str, what: str) -> datetime:
     zone = ZoneInfo(time_zone)
     if isinstance(since, datetime):
         moment = since
@@ -189,7 +217,7 @@ def _moment(since: object, time_zone: str) -> datetime:
             moment = datetime.fromisoformat(text)
         except ValueError:
             raise DataValidationError(
-                f"since: {text!r} is neither a sync number nor a date (YYYY-MM-DD) or time "
+                f"{what}: {text!r} is neither a sync number nor a date (YYYY-MM-DD) or time "
                 "(YYYY-MM-DD HH:MM)"
             ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
