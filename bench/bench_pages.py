@@ -199,6 +199,9 @@ def bench_pages(path: Path, scope: Scope) -> list[tuple[str, float, float]]:
         ("Progress, course", "pages/progress.py", {}, None),
         ("Progress, curriculum", "pages/progress.py", {},
          lambda at: at.radio(key="p_view").set_value("Curriculum")),
+        ("What changed", "pages/what_changed.py", {}, None),
+        ("Overview, a past sync", None, {},
+         lambda at: at.toggle(key="past_on_widget").set_value(True)),
         ("Metadata", "pages/metadata.py", {}, None),
         ("Review removals", "pages/review_removals.py", {}, None),
         ("Sync", "pages/sync.py", {}, None),
@@ -297,6 +300,30 @@ def program_database(path: Path) -> tuple[Path, Scope]:
                        first_sync_id=int(first_sync_id))
 
 
+def bench_past_state(path: Path) -> tuple[int, float, int]:
+    """Rebuild the state of the sync before the latest; returns (sync, seconds, rows)."""
+    from tracker_db.past_state import open_past_state
+
+    manager = open_database(path)
+    try:
+        with manager.session() as cur:
+            previous = changes.list_comparable_syncs(cur=cur)["sync_id"][1]
+            t = time.perf_counter()
+            past = open_past_state(int(previous), cur=cur)
+            seconds = time.perf_counter() - t
+            rows = sum(past.rows.values())
+            past.close()
+    finally:
+        manager.close()
+    return int(previous), seconds, rows
+
+
+def print_past_state(title: str, figures: tuple[int, float, int]) -> None:
+    sync_id, seconds, rows = figures
+    print(f"\n{title}: rebuilding the state after sync {sync_id} (the sidebar's past sync, "
+          f"an export --as-of): {seconds:.2f} s, {rows:,} rows")
+
+
 def main() -> None:
     """Run the benchmarks and print their figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -312,6 +339,7 @@ def main() -> None:
             path, scope = demo_database(Path(tmp))
             print_queries("demo database", bench_queries(path, scope, args.repeat))
             print_pages("demo database", bench_pages(path, scope))
+            print_past_state("demo database", bench_past_state(path))
         if not args.skip_program:
             source, scope = program_database(args.program)
             # Page runs write nothing, but work on a copy so the built file stays pristine.
@@ -319,6 +347,7 @@ def main() -> None:
             shutil.copy(source, path)
             print_queries("program scale", bench_queries(path, scope, args.repeat))
             print_pages("program scale", bench_pages(path, scope))
+            print_past_state("program scale", bench_past_state(path))
 
 
 if __name__ == "__main__":

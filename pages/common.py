@@ -360,9 +360,10 @@ def past_sync_control() -> None:
     st.selectbox("Sync to show", earlier, key="past_sync_widget",
                  on_change=_keep("past_sync_widget", "past_sync"),
                  format_func=lambda i: f"Sync {i} · {show_time(dated[i])}")
-    chosen = int(st.session_state["past_sync"])
+    chosen, data_version = int(st.session_state["past_sync"]), version()
     st.download_button(
-        "Download this state", data=_past_zip(chosen, version()),
+        # A callable: the ZIP is made when the teacher clicks, not on every page view.
+        "Download this state", data=lambda: _past_zip(chosen, data_version),
         file_name=f"canvas-tracker-sync-{chosen}.zip", mime="application/zip",
         icon=":material/download:",
         help="Every table of that sync's state, as CSV files (safe to open in a spreadsheet) "

@@ -162,3 +162,23 @@ def test_export_backup_and_restore_on_the_command_line(demo_template, tmp_path, 
     assert "#4" in capsys.readouterr().out
     assert main(["restore", str(tmp_path / "b"), str(tmp_path / "r.duckdb")]) == 1
     assert "exists: restore into a new file" in capsys.readouterr().err
+
+
+def test_an_exported_name_a_spreadsheet_would_run_is_made_inert(cur, tmp_path):
+    from tracker_db.canvas.client import RetryPolicy
+    from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
+    from tracker_db.sync.from_canvas import sync_from_canvas
+
+    formula = '=HYPERLINK("https://evil.example/x","click")'
+    with FakeCanvas(build_demo_dataset(seed=3), token="t") as fake:
+        student = fake.dataset.student_enrollments(fake.dataset.courses_for_teacher()[0]["id"])
+        fake.dataset.rename_student(student[0]["user_id"], formula)
+        fast = RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_pause=0.05)
+        sync_from_canvas(fake.base_url, "t", retry=fast, cur=cur)
+        sync_from_canvas(fake.base_url, "t", retry=fast, cur=cur)
+    for as_of in (None, 1):
+        folder = tmp_path / f"as-of-{as_of}"
+        export_state(folder, fmt="csv", as_of=as_of, cur=cur)
+        with (folder / "canvas.students.csv").open(encoding="utf-8-sig", newline="") as f:
+            names = [row["name"] for row in csv.DictReader(f)]
+        assert "'" + formula in names and formula not in names, as_of

@@ -3,6 +3,7 @@ them, through real syncs from the fake Canvas on loopback."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -282,3 +283,25 @@ def test_details_are_limited_and_filtered_by_course_and_kind(fake, cur):
     counts = get_change_counts(span, [course_id], cur=cur)
     assert counts["course_id"].to_list() == [course_id]
     assert counts["regrades"][0] == one_course.height
+
+
+def test_one_sync_read_as_it_is_matches_the_netted_range_and_limits_cut_the_same_list(
+    fake, cur
+):
+    ds = fake.dataset
+    ids = [_sync(fake)]
+    for seed in range(2):
+        ds.change_scores(0.1, seed=seed)
+        ids.append(_sync(fake))
+    for after, until in itertools.pairwise(ids):
+        netted = {tuple(r) for r in cur.execute(
+            "SELECT kind, course_id, student_id, assignment_id, old_score, new_score "
+            "FROM summary.changes_between(?, ?)", [after, until]).fetchall()}
+        assert netted and _changes(cur, after, until) == netted
+    span = resolve_range(ids[0], ids[-1], cur=cur)
+    assert span is not None
+    whole = get_change_details(span, limit=None, cur=cur)
+    # Cuts inside the first course, at a course's end, and past it, are the list's prefix.
+    first_course = whole.filter(pl.col("course_id") == whole["course_id"][0]).height
+    for limit in (1, first_course, first_course + 1, whole.height - 1):
+        assert get_change_details(span, limit=limit, cur=cur).equals(whole.head(limit)), limit

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from pathlib import Path
 
 import pytest
 
@@ -103,6 +104,19 @@ def test_a_redirect_to_another_port_is_refused_and_nothing_goes_there(cur):
     assert cur.execute("SELECT status FROM ops.sync_runs").fetchall() == [("failed",)]
 
 
+def test_a_redirect_to_another_host_name_is_refused():
+    # Same address and port, another host name: a different origin all the same.
+    def answer(h):
+        port = h.headers["Host"].rsplit(":", 1)[1]
+        return h.redirect(f"http://localhost:{port}/api/v1/users/self")
+
+    with HostileServer(answer) as s, pytest.raises(
+        CanvasAPIError, match="to another address"
+    ):
+        _client(s.url).whoami()
+    assert len(s.requests) == 1  # the redirect was not followed back to this server
+
+
 def test_a_redirect_to_another_scheme_is_refused():
     def answer(h):
         return h.redirect(h.headers["Host"].join(("https://", "/x")))
@@ -198,6 +212,13 @@ def test_limits_are_settings_with_clear_errors(max_mb, deadline, message):
     with pytest.raises(ConfigError, match=message):
         ResponseLimits.from_settings(max_mb, deadline)
     assert ResponseLimits.from_env({"CANVAS_MAX_RESPONSE_MB": "2"}).max_bytes == 2 * 2**20
+
+
+def test_the_limits_default_to_what_the_readme_says():
+    defaults = ResponseLimits.from_env({})
+    assert (defaults.max_bytes, defaults.deadline_seconds) == (32 * 2**20, 150.0)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "CANVAS_MAX_RESPONSE_MB" in readme and "CANVAS_REQUEST_DEADLINE" in readme
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ page to page (each page draws it anew), and every page says which state it shows
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,17 @@ def test_a_past_sync_stays_chosen_across_pages(browser_page, served):
     page.get_by_text(PAST_BANNER).wait_for(timeout=60_000)
     _wait_idle(page)
     assert "Sync to show" in page.get_by_test_id("stSidebar").inner_text()
+
+    # The download is made on the click: a ZIP of that sync's tables as CSV.
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_test_id("stSidebar").get_by_role(
+            "button", name="Download this state").click()
+    saved = download.value.path()
+    with zipfile.ZipFile(saved) as bundle:
+        names = bundle.namelist()
+        students = bundle.read("canvas-tracker-sync-3/canvas.students.csv").decode("utf-8-sig")
+    assert "canvas-tracker-sync-3/history.assignment_scores.csv" in names
+    assert students.startswith('"student_id","name"')
 
     for name, banner in (("Students", PAST_BANNER), ("Progress", PAST_BANNER),
                          ("Metadata", "This page shows the present, not sync 3"),

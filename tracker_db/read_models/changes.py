@@ -239,10 +239,9 @@ def get_change_counts(
         course name.
     """
     with using(cur) as c:
-        frame = c.execute(_SQL["change_counts"], {
-            "after": span.after_sync, "until": span.until_sync,
+        frame = _read_changes(c, "change_counts", span, {
             "course_ids": sorted({int(i) for i in course_ids}),
-        }).pl()
+        })
     return shorten_columns(frame, ("course_name",))
 
 
@@ -278,12 +277,26 @@ def get_change_details(
             f"unknown kind of change {unknown[0]!r}: choose from {', '.join(CHANGE_KINDS)}"
         )
     with using(cur) as c:
-        frame = c.execute(_SQL["change_details"], {
-            "after": span.after_sync, "until": span.until_sync,
+        frame = _read_changes(c, "change_details", span, {
             "course_ids": sorted({int(i) for i in course_ids}), "kinds": chosen,
             "limit": limit if limit is not None else 2**62,
-        }).pl()
+        })
     return shorten_columns(frame, ("course_name", "student_name", "assignment_name"))
+
+
+def _read_changes(
+    cur: Cursor, statement: str, span: SyncRange, params: dict[str, object]
+) -> pl.DataFrame:
+    """Run a statement over the range's changes: one sync's own rows when the range holds
+    one sync (the common case, and the fast one), else ``summary.changes_between``."""
+    one_sync = scalar(cur, _SQL["successful_syncs_within"],
+                      {"after": span.after_sync, "until": span.until_sync}) == 1
+    source = _SQL["changes_of_one_sync"] if one_sync else "summary.changes_between($after, $until)"
+    sql = _SQL[statement].format(changes=source)
+    params = {**params, "until": span.until_sync}
+    if not one_sync:
+        params["after"] = span.after_sync
+    return cur.execute(sql, params).pl()
 
 
 def count_totals(
