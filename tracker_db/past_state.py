@@ -22,7 +22,7 @@ from datetime import datetime
 
 import duckdb
 
-from tracker_db.db import Cursor, Database, read_snapshot, sql_file, staged, transaction, using
+from tracker_db.db import Cursor, Database, count, read_snapshot, sql_file, using
 from tracker_db.errors import DatabaseError, DataValidationError
 from tracker_db.migrate import open_database
 from tracker_db.store import summaries
@@ -95,8 +95,13 @@ def open_past_state(sync_id: int, *, cur: Cursor | None = None) -> PastState:
         DataValidationError: ``sync_id`` is not a successful sync (the message lists them).
         DatabaseError: The stored layers cannot be read.
     """
-    with using(cur) as c, read_snapshot(c):
-        try:
+    # Each table streams from the stored snapshot into the past state in Arrow batches (no
+    # whole copy in Python). The past state is private to this call, so it needs neither a
+    # transaction nor the process's write lock: on any failure it is simply thrown away.
+    past = open_database(":memory:")
+    rows: dict[str, int] = {}
+    try:
+        with using(cur) as c, read_snapshot(c), past.session() as p:
             listed = c.execute(_SQL["successful_syncs"]).pl()  # (.pl(): no pytz for times)
             syncs = dict(zip(listed["sync_id"].to_list(), listed["recorded_at"].to_list(),
                              strict=True))
@@ -107,23 +112,22 @@ def open_past_state(sync_id: int, *, cur: Cursor | None = None) -> PastState:
                     f"{known})"
                 )
             params = {"sync_id": int(sync_id), "dated_at": syncs[int(sync_id)]}
-            frames = {}
             for table, statement in PAST_TABLES.items():
                 sql = _SQL[statement]
                 # (DuckDB refuses a parameter a statement does not use)
-                frames[table] = c.execute(sql, {k: v for k, v in params.items()
-                                                if f"${k}" in sql}).pl()
-        except duckdb.Error as e:
-            raise DatabaseError(f"cannot read the state after sync {sync_id}: {e}") from e
-    past = open_database(":memory:")
-    try:
-        with past.session() as p, transaction(p):
-            for table, frame in frames.items():
-                with staged(p, "incoming_past_rows", frame):
-                    p.execute(_SQL["load_rows"].format(table=table))
-            summaries.derive_summaries(p)
+                batches = c.execute(sql, {k: v for k, v in params.items()
+                                          if f"${k}" in sql}).to_arrow_reader()
+                p.register("incoming_past_rows", batches)
+                try:
+                    rows[table] = count(p, _SQL["load_rows"].format(table=table))
+                finally:
+                    p.unregister("incoming_past_rows")
+            # What changed reads the stored logs, never a past state's: no change log here.
+            summaries.derive_summaries(p, change_log=False)
+    except duckdb.Error as e:
+        past.close()
+        raise DatabaseError(f"cannot rebuild the state after sync {sync_id}: {e}") from e
     except BaseException:
         past.close()
         raise
-    return PastState(int(sync_id), syncs[int(sync_id)],
-                     {table: frame.height for table, frame in frames.items()}, past)
+    return PastState(int(sync_id), syncs[int(sync_id)], rows, past)

@@ -147,12 +147,17 @@ def forget_object(
     write_hidden_submission_changes(cur)
 
 
-def derive_summaries(cur: Cursor) -> None:
+def derive_summaries(cur: Cursor, *, change_log: bool = True) -> None:
     """Recompute every summary table from layers 0, 1 and 2 (inside the caller's transaction).
 
     A database without a successful sync gets empty per-pair and per-student summaries. For
-    databases filled without the sync (the program-scale benchmark builds one in SQL), and
-    for tests that hold the incremental writes to a derivation from scratch.
+    databases filled without the sync (the program-scale benchmark builds one in SQL), for
+    tests that hold the incremental writes to a derivation from scratch, and for past states.
+
+    Args:
+        cur: Cursor inside the caller's transaction.
+        change_log: Also rebuild ``summary.work_changes`` (a past state, which What changed
+            never reads, leaves it empty).
     """
     last_sync_id = sync_runs.last_successful_sync_id(cur)
     if last_sync_id is None:
@@ -161,5 +166,6 @@ def derive_summaries(cur: Cursor) -> None:
         write_course_students(cur, last_sync_id)
     write_students(cur)
     rebuild_submission_changes(cur)
-    rebuild_work_changes(cur)
+    if change_log:
+        rebuild_work_changes(cur)
     write_hidden_submission_changes(cur)
