@@ -360,14 +360,19 @@ def past_sync_control() -> None:
     st.selectbox("Sync to show", earlier, key="past_sync_widget",
                  on_change=_keep("past_sync_widget", "past_sync"),
                  format_func=lambda i: f"Sync {i} · {show_time(dated[i])}")
-    chosen, data_version = int(st.session_state["past_sync"]), version()
-    st.download_button(
-        # A callable: the ZIP is made when the teacher clicks, not on every page view.
-        "Download this state", data=lambda: _past_zip(chosen, data_version),
-        file_name=f"canvas-tracker-sync-{chosen}.zip", mime="application/zip",
-        icon=":material/download:",
-        help="Every table of that sync's state, as CSV files (safe to open in a spreadsheet) "
-             "in a ZIP file.")
+    # The ZIP is made only when asked for (a program's state is millions of rows), then
+    # offered as an ordinary download; it is kept while the data and the sync stay the same.
+    wanted = (int(st.session_state["past_sync"]), version())
+    if st.button("Prepare a download of this state", key="past_zip_prepare",
+                 icon=":material/folder_zip:",
+                 help="Every table of that sync's state, as CSV files (safe to open in a "
+                      "spreadsheet) in a ZIP file."):
+        st.session_state["_past_zip_for"] = wanted
+    if st.session_state.get("_past_zip_for") == wanted:
+        st.download_button(
+            "Download this state", data=_past_zip(*wanted),
+            file_name=f"canvas-tracker-sync-{wanted[0]}.zip", mime="application/zip",
+            icon=":material/download:", on_click="ignore")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -412,6 +412,9 @@ def test_a_past_sync_shows_on_the_pages_that_can_with_a_banner(demo_db):
     assert [o.split(" · ")[0] for o in at.selectbox(key="past_sync_widget").options] == [
         "Sync 3", "Sync 2", "Sync 1"]
     assert "Showing the state right after sync 3" in at.warning[0].value
+    assert not at.get("download_button")  # made only when asked for
+    at.button(key="past_zip_prepare").click()
+    _ok(at.run())
     assert [b.proto.label for b in at.get("download_button")] == ["Download this state"]
     past = open_past_state(3)
     try:

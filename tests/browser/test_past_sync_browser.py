@@ -41,10 +41,14 @@ def test_a_past_sync_stays_chosen_across_pages(browser_page, served):
     _wait_idle(page)
     assert "Sync to show" in page.get_by_test_id("stSidebar").inner_text()
 
-    # The download is made on the click: a ZIP of that sync's tables as CSV.
+    # The download is made when asked for: a ZIP of that sync's tables as CSV.
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("button", name="Prepare a download of this state").click()
+    offered = sidebar.get_by_role("button", name="Download this state")
+    offered.wait_for(timeout=60_000)
+    _wait_idle(page)
     with page.expect_download(timeout=60_000) as download:
-        page.get_by_test_id("stSidebar").get_by_role(
-            "button", name="Download this state").click()
+        offered.click()
     saved = download.value.path()
     with zipfile.ZipFile(saved) as bundle:
         names = bundle.namelist()
