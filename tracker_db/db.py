@@ -339,6 +339,15 @@ def using(cur: Cursor | None) -> Iterator[Cursor]:
 # Transactions: one at a time per process, the write token, and a whole retry on conflict
 
 
+def _begin(cur: Cursor) -> None:
+    try:
+        cur.execute("BEGIN TRANSACTION")
+    except duckdb.Error as e:
+        raise DatabaseError(
+            f"cannot start a transaction on this cursor (is one already open?): {e}"
+        ) from e
+
+
 def _rollback(cur: Cursor) -> None:
     try:
         cur.execute("ROLLBACK")
@@ -385,12 +394,7 @@ def transaction(cur: Cursor, *, take_token: bool = True) -> Iterator[Cursor]:
     (reads never wait).
     """
     with _write_lock:
-        try:
-            cur.execute("BEGIN TRANSACTION")
-        except duckdb.Error as e:
-            raise DatabaseError(
-                f"cannot start a transaction on this cursor (is one already open?): {e}"
-            ) from e
+        _begin(cur)
         try:
             if take_token:
                 cur.execute(TAKE_WRITE_TOKEN)
@@ -420,12 +424,7 @@ def read_snapshot(cur: Cursor) -> Iterator[Cursor]:
     Raises:
         DatabaseError: A transaction could not be started on this cursor.
     """
-    try:
-        cur.execute("BEGIN TRANSACTION")
-    except duckdb.Error as e:
-        raise DatabaseError(
-            f"cannot start a transaction on this cursor (is one already open?): {e}"
-        ) from e
+    _begin(cur)
     try:
         yield cur
     finally:

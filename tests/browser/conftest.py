@@ -131,3 +131,16 @@ def browser_page(request) -> Iterator:
                                          full_page=True)
             context.close()
             browser.close()
+
+
+@pytest.fixture
+def served(stores, demo_template, tmp_path: Path) -> Iterator[Server]:
+    """A dashboard serving a copy of the demo database (four syncs)."""
+    from tests.conftest import Stores
+
+    settings = stores.copy(demo_template, "served")
+    server = start_dashboard(Stores.env(settings), {}, tmp_path / "streamlit.log")
+    try:
+        yield server
+    finally:
+        stop_dashboard(server)

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import start_dashboard, stop_dashboard
 from tests.browser.test_dashboard_browser import ROW, _column, _goto, _wait_for, _wait_idle
-from tests.conftest import Stores
-from tracker_db.config import Settings
 
 MARKDOWN_STUDENT = 5018  # "[Siobhán](https://evil.example/p) ![x](...) <mailto:...> www..."
 
@@ -28,17 +24,6 @@ _OVERFLOWING_TABLES = """() => [...document.querySelectorAll("[data-testid='stDa
     .map(t => { const s = t.querySelector('.dvn-scroller');
                 return s ? [s.scrollWidth, s.clientWidth] : null; })
     .filter(w => w && w[0] > w[1] + 1)"""
-
-
-@pytest.fixture
-def served(stores: Stores, demo_template: Settings, tmp_path: Path):
-    """A dashboard serving a copy of the demo database."""
-    settings = stores.copy(demo_template, "pages")
-    server = start_dashboard(Stores.env(settings), {}, tmp_path / "streamlit.log")
-    try:
-        yield server
-    finally:
-        stop_dashboard(server)
 
 
 @pytest.mark.browser

@@ -4,27 +4,12 @@ page to page (each page draws it anew), and every page says which state it shows
 from __future__ import annotations
 
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import start_dashboard, stop_dashboard
 from tests.browser.test_dashboard_browser import _goto, _wait_idle
-from tests.conftest import Stores
-from tracker_db.config import Settings
 
 PAST_BANNER = "Showing the state right after sync 3"
-
-
-@pytest.fixture
-def served(stores: Stores, demo_template: Settings, tmp_path: Path):
-    """A dashboard serving a copy of the demo database (four syncs)."""
-    settings = stores.copy(demo_template, "past")
-    server = start_dashboard(Stores.env(settings), {}, tmp_path / "streamlit.log")
-    try:
-        yield server
-    finally:
-        stop_dashboard(server)
 
 
 def _main(page) -> str:
