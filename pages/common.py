@@ -272,14 +272,11 @@ def _cached_call(
     return _function(*args, **dict(kwargs))
 
 
-def _close_past(past: PastState) -> None:
-    past.close()
-
-
-@st.cache_resource(show_spinner="Rebuilding that sync's state...", max_entries=2,
-                   on_release=_close_past)
+@st.cache_resource(show_spinner="Rebuilding that sync's state...", max_entries=2)
 def _past_state(sync_id: int, data_version: DataVersion) -> PastState:
-    # Rebuilt when the data changes (a sync or an edit): teachers' data is today's.
+    # Rebuilt when the data changes (a sync or an edit): teachers' data is today's. Not
+    # closed when dropped from the cache: another session's run may still read it, and the
+    # memory goes when the last cursor on it does.
     return open_past_state(sync_id)
 
 
