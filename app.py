@@ -32,6 +32,7 @@ pages = {
         st.Page("pages/students.py", title="Students", icon=":material/groups:"),
         st.Page("pages/student.py", title="Student", icon=":material/person:"),
         st.Page("pages/progress.py", title="Progress", icon=":material/trending_up:"),
+        st.Page("pages/assignment.py", title="Assignment", icon=":material/assignment:"),
         st.Page("pages/what_changed.py", title="What changed", icon=":material/difference:"),
     ],
     "Manage": [

@@ -35,6 +35,7 @@ from tracker_db.db import set_default_database
 from tracker_db.edits import create_curriculum
 from tracker_db.migrate import open_database
 from tracker_db.read_models import (
+    assignment_work,
     attention,
     changes,
     courses,
@@ -125,6 +126,12 @@ def page_queries(scope: Scope) -> dict[str, list[tuple[str, Callable[[], Any]]]]
              lambda: student_record.get_student_assignments(scope.student_id)),
             ("get_student_notes", lambda: student_record.get_student_notes(scope.student_id)),
         ],
+        "Assignment": [
+            ("get_course_assignments(course)",
+             lambda: assignment_work.get_course_assignments(scope.course_id)),
+            ("get_assignment_work(first)", lambda: assignment_work.get_assignment_work(
+                int(assignment_work.get_course_assignments(scope.course_id)["assignment_id"][0]))),
+        ],
         "Progress": [
             ("get_score_trend(course)", lambda: trends.get_score_trend(course)),
             ("get_assignment_distribution(course)",
@@ -199,6 +206,7 @@ def bench_pages(path: Path, scope: Scope) -> list[tuple[str, float, float]]:
         ("Progress, course", "pages/progress.py", {}, None),
         ("Progress, curriculum", "pages/progress.py", {},
          lambda at: at.radio(key="p_view").set_value("Curriculum")),
+        ("Assignment", "pages/assignment.py", {"course_id": str(scope.course_id)}, None),
         ("What changed", "pages/what_changed.py", {}, None),
         ("Overview, a past sync", None, {},
          lambda at: at.toggle(key="past_on_widget").set_value(True)),

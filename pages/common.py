@@ -21,7 +21,7 @@ import streamlit as st
 from tracker_db.archive import read_tables, tables_zip
 from tracker_db.config import SETTING_NAMES, Settings, load_settings
 from tracker_db.db import Database, set_default_database
-from tracker_db.errors import DatabaseBusyError, TrackerError
+from tracker_db.errors import DatabaseBusyError, DataValidationError, TrackerError
 from tracker_db.migrate import open_database
 from tracker_db.past_state import PastState, open_past_state
 from tracker_db.read_models.changes import list_comparable_syncs
@@ -30,6 +30,7 @@ from tracker_db.read_models.sync_status import SyncState, get_sync_state
 from tracker_db.sync.control import ControlServer
 from tracker_db.sync.runner import get_sync_runner
 from tracker_db.sync.schedule import Scheduler
+from tracker_db.validation import validate_id
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 STUDENT_PAGE = "pages/student.py"
+ASSIGNMENT_PAGE = "pages/assignment.py"
 SYNC_PAGE = "pages/sync.py"
 METADATA_PAGE = "pages/metadata.py"
 
@@ -242,7 +244,7 @@ def start(*, shows_past: bool = False) -> SyncState:
             "**Show a past sync** in the sidebar for today's data.", icon=":material/history:")
     elif past is not None:
         st.info(f"This page shows the present, not sync {past}: a past sync shows on Overview, "
-                "Students, Student and Progress.", icon=":material/info:")
+                "Students, Student, Progress and Assignment.", icon=":material/info:")
     return state
 
 
@@ -345,8 +347,8 @@ def past_sync_control() -> None:
     st.session_state["past_on_widget"] = bool(st.session_state.get("past_on"))
     st.toggle("Show a past sync", key="past_on_widget",
               on_change=_keep("past_on_widget", "past_on"),
-              help="Overview, Students, Student and Progress as they were right after an "
-                   "earlier sync, rebuilt from the history.")
+              help="Overview, Students, Student, Progress and Assignment as they were right "
+                   "after an earlier sync, rebuilt from the history.")
     if not st.session_state.get("past_on"):
         return
     dated = dict(zip(syncs["sync_id"].to_list(), syncs["dated_at"].to_list(), strict=True))
@@ -534,6 +536,33 @@ def open_student(student_id: int, table: str | None = None) -> None:
         counter = f"_generation_{table}"
         st.session_state[counter] = st.session_state.get(counter, 0) + 1
     st.switch_page(STUDENT_PAGE, query_params={"student_id": str(int(student_id))})
+
+
+def open_assignment(assignment_id: int, table: str | None = None) -> None:
+    """Open the Assignment page for one assignment (its URL carries the id).
+
+    Args:
+        assignment_id: Canvas assignment id.
+        table: The selectable table the choice came from (see ``selection_key``).
+    """
+    if table is not None:
+        counter = f"_generation_{table}"
+        st.session_state[counter] = st.session_state.get(counter, 0) + 1
+    st.switch_page(ASSIGNMENT_PAGE, query_params={"assignment_id": str(int(assignment_id))})
+
+
+def query_id(name: str) -> int | None:
+    """The id a URL parameter carries (``?assignment_id=42``), or None; a value that is no
+    id is named in a warning and ignored."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        return validate_id(raw, name.replace("_", " "))
+    except DataValidationError:
+        st.warning(f"{md(raw)} is not a valid {name.removesuffix('_id').replace('_', ' ')} id.",
+                   icon=":material/warning:")
+        return None
 
 
 def guarded(action: Callable[[], Any], prefix: str = "") -> Any:

@@ -85,6 +85,8 @@ st.plotly_chart(
 )
 st.caption("Each point is one student's graded score on an assignment, as a percent of its "
            "points; excused work is left out.")
+st.page_link(common.ASSIGNMENT_PAGE, label="Who has handed in each assignment",
+             icon=":material/assignment_turned_in:", query_params={"course_id": str(course_id)})
 
 submitted = common.cached(trends.get_submission_trend, course_ids, curriculum_id,
                           include_inactive=include_inactive)

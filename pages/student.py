@@ -105,8 +105,12 @@ assignments = common.cached(student_record.get_student_assignments, student_id)
 if assignments.is_empty():
     st.text("No assignments.")
 else:
-    common.table(
+    st.caption("Select an assignment to see the whole class's work on it.")
+    picked = common.table(
         assignments,
+        key=common.selection_key("student_assignments"),
+        on_select="rerun",
+        selection_mode="single-row",
         column_order=["course_label", "assignment_name", "due_at", "score", "points_possible",
                       "score_percent", "status", "submitted_at"],
         column_config={
@@ -120,6 +124,9 @@ else:
             "submitted_at": common.time_column("Submitted", width=175),
         },
     )
+    if picked.selection.rows:
+        common.open_assignment(assignments["assignment_id"][picked.selection.rows[0]],
+                               "student_assignments")
 
 left, right = st.columns(2)
 with left:

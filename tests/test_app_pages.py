@@ -50,7 +50,7 @@ from tracker_db.sync.runner import get_sync_runner
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/overview.py", "pages/students.py", "pages/student.py", "pages/progress.py",
-         "pages/what_changed.py", "pages/metadata.py", "pages/sync.py"]
+         "pages/assignment.py", "pages/what_changed.py", "pages/metadata.py", "pages/sync.py"]
 TOKEN = "apptest-secret-token-789"
 
 
@@ -192,6 +192,9 @@ def test_every_page_renders_the_demo_data(demo_db, page):
         assert at.text_input(key="student_search") is not None
     elif page == "pages/progress.py":
         assert len(at.get("plotly_chart")) == 3
+    elif page == "pages/assignment.py":
+        assert [m.label for m in at.metric][:2] == ["Not submitted", "Missing"]
+        assert len(at.dataframe) == 1 and len(at.dataframe[0].value) > 10
     elif page == "pages/what_changed.py":
         assert [m.label for m in at.metric] == [
             "Students added", "Students gone", "Newly missing", "Regrades", "New grades",
@@ -396,6 +399,61 @@ def test_what_changed_after_one_sync_says_when_changes_show(db_path):
     load_demo_data(syncs=1)
     at = _ok(_open("pages/what_changed.py"))
     assert "Changes show after a second sync" in _texts(at) and not at.dataframe
+
+
+# ---------------------------------------------------------------------------------------------
+# Assignment
+
+
+def _an_assignment_with_missing_work(settings: Settings) -> tuple[int, int]:
+    return _read(settings, "SELECT assignment_id, course_id FROM canvas.submissions "
+                           "WHERE missing AND course_id = 102 GROUP BY ALL ORDER BY count(*) DESC, "
+                           "1 LIMIT 1")[0]
+
+
+def test_an_assignment_from_a_link_lists_its_class_and_filters_by_status(demo_db):
+    at = _ok(_open())
+    assignment_id, course_id = _an_assignment_with_missing_work(demo_db)
+    at.switch_page("pages/assignment.py")
+    at.query_params["assignment_id"] = str(assignment_id)
+    _ok(at.run())
+    assert at.selectbox(key="a_course").value == course_id
+    assert at.selectbox(key="a_assignment").value == assignment_id
+    metrics = {m.label: int(m.value) for m in at.metric}
+    listed = at.dataframe[0].value
+    assert sum(metrics.values()) == len(listed) and metrics["Missing"] > 0
+    at.multiselect(key="a_statuses").set_value(["missing"])
+    _ok(at.run())
+    missing = at.dataframe[0].value
+    assert len(missing) == metrics["Missing"] and set(missing["status"]) == {"missing"}
+    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV"]
+    at.session_state["assignment_work_0"] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}}
+    _ok(at.run())
+    assert at.query_params == {"student_id": str(int(missing["student_id"].iloc[0]))}
+
+
+def test_the_student_and_progress_pages_lead_to_an_assignment(demo_db):
+    at = _ok(_open("pages/student.py", student_id="5005"))
+    shown = at.dataframe(key="student_assignments_0").value
+    at.session_state["student_assignments_0"] = {
+        "selection": {"rows": [1], "columns": [], "cells": []}}
+    _ok(at.run())
+    assert at.query_params == {"assignment_id": str(int(shown["assignment_id"].iloc[1]))}
+    assert at.title[0].value == "Assignment"
+
+    progress = _ok(_open("pages/progress.py"))
+    links = [link for link in progress.get("page_link") if link.proto.page == "assignment"]
+    assert links and links[0].proto.label == "Who has handed in each assignment"
+
+
+def test_a_bad_assignment_link_is_named_and_the_page_still_works(demo_db):
+    at = _ok(_open("pages/assignment.py", assignment_id="abc"))
+    assert "abc is not a valid assignment id" in at.warning[0].value
+    assert at.dataframe
+    at = _ok(_open("pages/assignment.py", assignment_id="987654321"))
+    assert "There is no assignment 987654321" in at.warning[0].value
+    assert at.dataframe
 
 
 # ---------------------------------------------------------------------------------------------

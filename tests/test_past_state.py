@@ -16,7 +16,14 @@ from tracker_db.canvas.client import RetryPolicy
 from tracker_db.errors import DataValidationError
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.past_state import open_past_state
-from tracker_db.read_models import attention, courses, roster, student_record, trends
+from tracker_db.read_models import (
+    assignment_work,
+    attention,
+    courses,
+    roster,
+    student_record,
+    trends,
+)
 from tracker_db.sync.from_canvas import sync_from_canvas
 
 TOKEN = "past-token"
@@ -40,7 +47,7 @@ def _students_in(ds, course_id: int) -> list[int]:
 
 
 def _page_reads(course_id: int, student_ids: list[int]) -> dict[str, Callable[[Any], Any]]:
-    """What the Overview, Students, Student and Progress pages read, by name."""
+    """What the Overview, Students, Student, Progress and Assignment pages read, by name."""
     reads: dict[str, Callable[[Any], Any]] = {
         "overview": lambda c: courses.get_course_overview(cur=c),
         "students": lambda c: roster.get_students_table(cur=c).rows,
@@ -53,6 +60,10 @@ def _page_reads(course_id: int, student_ids: list[int]) -> dict[str, Callable[[A
         "submitted trend": lambda c: trends.get_submission_trend((course_id,), cur=c),
         "assignment scores": lambda c: trends.get_assignment_distribution(course_id, cur=c),
         "course spread": lambda c: trends.get_course_distribution((), cur=c),
+        "course assignments": lambda c: assignment_work.get_course_assignments(course_id, cur=c),
+        "assignment work": lambda c: {
+            str(a): assignment_work.get_assignment_work(a, include_inactive=True, cur=c)
+            for a in assignment_work.get_course_assignments(course_id, cur=c)["assignment_id"]},
     }
     for kind, limit in (("needs attention", 10),):
         reads[kind] = lambda c, n=limit: attention.get_needs_attention(n, cur=c)

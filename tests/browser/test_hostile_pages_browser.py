@@ -42,7 +42,8 @@ def test_markdown_in_canvas_names_never_becomes_a_link_or_image(browser_page, se
     page.get_by_text(note, exact=True).wait_for()
     assert page.locator(_FOREIGN).count() == 0
 
-    for path in ("", "/students", "/progress", "/what_changed", "/review_removals"):
+    for path in ("", "/students", "/progress", "/assignment", "/what_changed",
+                 "/review_removals"):
         _goto(page, f"{served.url}{path}")
         assert page.locator(_FOREIGN).count() == 0, path
 
@@ -109,8 +110,8 @@ def test_wide_tables_fit_a_1400_pixel_window(browser_page, served):
         overflowing = page.evaluate(_OVERFLOWING_TABLES)
         assert overflowing == [], f"{where}: a table is wider than the page {overflowing}"
 
-    for path in ("", "/students", f"/student?student_id={MARKDOWN_STUDENT}", "/what_changed",
-                 "/sync"):
+    for path in ("", "/students", f"/student?student_id={MARKDOWN_STUDENT}", "/assignment",
+                 "/what_changed", "/sync"):
         _goto(page, f"{served.url}{path}")
         fits(path)
     _goto(page, f"{served.url}/review_removals")
