@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
@@ -58,41 +59,72 @@ filters = roster.StudentFilters(
 )
 table = common.cached(roster.get_students_table, filters)
 
-if table.total == 0:
-    st.info("No student matches these filters.")
-    st.stop()
-if table.truncated:
-    st.caption(
-        f"Showing the first {table.rows.height:,} of {table.total:,} matching students by "
-        "name; narrow the filters or search to see others."
-    )
-else:
-    st.caption(f"{table.total:,} student{'' if table.total == 1 else 's'}. "
-               "Select a row to open the student; click a column header to sort.")
-
 # Number columns and how they show; the labels, widths and help are the download's too.
 _NUMBER_FORMATS = {"student_id": "%d", "mean_score": "%.1f%%", "missing": None, "late": None,
-                   "change_since_last_sync": "%+.1f"}
+                   "change_since_last_sync": "%+.1f", "last_score": "%.1f%%"}
 
 
 def _column(name: str, column: Column) -> Any:
+    if name == "left_at":
+        return common.time_column(column.label, width=column.width, help=column.help)
     if name in _NUMBER_FORMATS:
         return st.column_config.NumberColumn(column.label, format=_NUMBER_FORMATS[name],
                                              width=column.width, help=column.help)
     return st.column_config.TextColumn(column.label, width=column.width, help=column.help)
 
 
-event = common.table(
-    table.rows,
-    key=common.selection_key("students_table"),
-    on_select="rerun",
-    selection_mode="single-row",
-    column_config={name: _column(name, c) for name, c in roster.STUDENT_COLUMNS.items()},
-)
-st.download_button(
-    "Download CSV", data=roster.students_csv(table.rows), file_name="students.csv",
-    mime="text/csv", icon=":material/download:",
-    help="The rows and columns shown above, with the same headings.",
-)
-if event.selection.rows:
-    common.open_student(table.rows["student_id"][event.selection.rows[0]], "students_table")
+if table.total == 0:
+    st.info("No student matches these filters.")
+else:
+    if table.truncated:
+        st.caption(
+            f"Showing the first {table.rows.height:,} of {table.total:,} matching students by "
+            "name; narrow the filters or search to see others."
+        )
+    else:
+        st.caption(f"{table.total:,} student{'' if table.total == 1 else 's'}. "
+                   "Select a row to open the student; click a column header to sort.")
+    event = common.table(
+        table.rows,
+        key=common.selection_key("students_table"),
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={name: _column(name, c) for name, c in roster.STUDENT_COLUMNS.items()},
+    )
+    st.download_button(
+        "Download CSV", data=roster.students_csv(table.rows), file_name="students.csv",
+        mime="text/csv", icon=":material/download:",
+        help="The rows and columns shown above, with the same headings.",
+    )
+    if event.selection.rows:
+        common.open_student(table.rows["student_id"][event.selection.rows[0]],
+                            "students_table")
+
+st.subheader("Left a course")
+zone = common.time_zone()
+since = st.date_input("Since", value=datetime.now(zone.zone).date() - timedelta(days=30),
+                      key="f_left_since", format="YYYY-MM-DD",
+                      help="Students whose enrollment ended (dropped, deleted, inactive or "
+                           "completed) from this day on; with the course filter above, in "
+                           "those courses.")
+left = common.cached(roster.get_departures, since, tuple(course_ids), time_zone=zone.name)
+if left.is_empty():
+    st.text(f"Nobody left a course since {since:%Y-%m-%d}.")
+else:
+    st.caption(f"{left.height:,} left since {since:%Y-%m-%d}, newest first. Select a row to "
+               "open the student.")
+    gone = common.table(
+        left,
+        key=common.selection_key("departures_table"),
+        on_select="rerun",
+        selection_mode="single-row",
+        column_order=list(roster.DEPARTURE_COLUMNS),
+        column_config={name: _column(name, c) for name, c in roster.DEPARTURE_COLUMNS.items()},
+    )
+    st.download_button(
+        "Download CSV", data=roster.departures_csv(left), file_name="left-a-course.csv",
+        mime="text/csv", icon=":material/download:", key="departures_csv",
+        help="The rows and columns shown above, with the same headings.",
+    )
+    if gone.selection.rows:
+        common.open_student(left["student_id"][gone.selection.rows[0]], "departures_table")

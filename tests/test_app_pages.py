@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -316,7 +316,7 @@ def test_students_csv_download_is_what_is_shown(demo_db):
     at.multiselect(key="f_courses").set_value([102])
     _ok(at.run())
     shown = _students(at)
-    buttons = at.get("download_button")
+    buttons = [b for b in at.get("download_button") if b.key != "departures_csv"]
     assert len(buttons) == 1 and buttons[0].proto.label == "Download CSV"
     table = get_students_table(StudentFilters(course_ids=(102,)))
     assert table.rows["student_id"].to_list() == shown["student_id"].tolist()
@@ -399,6 +399,23 @@ def test_what_changed_after_one_sync_says_when_changes_show(db_path):
     load_demo_data(syncs=1)
     at = _ok(_open("pages/what_changed.py"))
     assert "Changes show after a second sync" in _texts(at) and not at.dataframe
+
+
+def test_students_lists_who_left_a_course_since_a_day(demo_db):
+    at = _ok(_open("pages/students.py"))
+    assert "Left a course" in [h.value for h in at.subheader]
+    left = at.dataframe(key="departures_table_0").value
+    # The demo's last week: one student drops ENG 210 and stays in BIO 101.
+    assert len(left) == 1 and left["reason"].tolist() == ["inactive in Canvas"]
+    assert left["course_name"].iloc[0].startswith("ENG 210")
+    assert left["last_score"].notna().all()
+    at.date_input(key="f_left_since").set_value(datetime.now(UTC).date() + timedelta(days=2))
+    _ok(at.run())
+    assert any(t.value.startswith("Nobody left a course since") for t in at.text)
+    at.multiselect(key="f_courses").set_value([101])
+    at.date_input(key="f_left_since").set_value(datetime.now(UTC).date() - timedelta(days=60))
+    _ok(at.run())
+    assert any(t.value.startswith("Nobody left a course since") for t in at.text)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -305,3 +305,33 @@ def test_one_sync_read_as_it_is_matches_the_netted_range_and_limits_cut_the_same
     first_course = whole.filter(pl.col("course_id") == whole["course_id"][0]).height
     for limit in (1, first_course, first_course + 1, whole.height - 1):
         assert get_change_details(span, limit=limit, cur=cur).equals(whole.head(limit)), limit
+
+
+def test_students_who_left_a_course_since_a_day_with_why_and_their_last_score(fake, cur):
+    from tracker_db.read_models.roster import get_departures
+
+    ds = fake.dataset
+    first, second = (c["id"] for c in ds.courses_for_teacher()[:2])
+    quitter, dropped, back = (e["user_id"] for e in ds.student_enrollments(first)[:3])
+    other = ds.student_enrollments(second)[0]["user_id"]
+    _sync(fake)
+    ds.drop_student(first, quitter, "inactive")
+    ds.drop_student(first, dropped, "deleted")
+    ds.drop_student(first, back, "inactive")
+    ds.drop_student(second, other, "completed")
+    _sync(fake)
+    ds.reenroll_student(first, back)
+    _sync(fake)
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date()
+    left = get_departures(yesterday, cur=cur)
+    found = {(r["course_id"], r["student_id"]): r for r in left.iter_rows(named=True)}
+    assert set(found) == {(first, quitter), (first, dropped), (second, other)}  # not `back`
+    assert found[(first, quitter)]["reason"] == "inactive in Canvas"
+    assert found[(first, dropped)]["reason"] == "no longer listed (dropped or deleted)"
+    assert found[(second, other)]["reason"] == "completed"
+    last = cur.execute("SELECT current_score FROM history.grade_history WHERE course_id = ? "
+                       "AND student_id = ? ORDER BY sync_id DESC LIMIT 1",
+                       [first, dropped]).fetchone()[0]
+    assert found[(first, dropped)]["last_score"] == last
+    assert set(get_departures(yesterday, [second], cur=cur)["student_id"]) == {other}
+    assert get_departures(yesterday + timedelta(days=2), cur=cur).is_empty()

@@ -191,3 +191,51 @@ WHERE $search = ''
    OR s.student_id::VARCHAR = $search
 ORDER BY lower(s.sortable_name), s.student_id
 LIMIT $limit
+
+-- name: departures
+-- (Course, student) pairs that left a course at or after $since and have not come back: the
+-- change log's last entry for the pair is 'gone' (so only students the tracker saw active
+-- there; an enrollment already ended when first synced never left), dated as its sync is,
+-- with why and the last course score history holds. A course switched off by the teacher
+-- is no departure. Parameters: $since, $course_ids (BIGINT[]; empty: every course). Newest
+-- first.
+WITH latest AS (
+    SELECT ch.course_id, ch.student_id, arg_max(ch.change, ch.sync_id) AS change,
+           max(ch.sync_id) AS sync_id, arg_max(ch.reason, ch.sync_id) AS reason
+    FROM lifecycle.enrollment_changes AS ch
+    GROUP BY ch.course_id, ch.student_id
+),
+gone AS (
+    SELECT l.course_id, l.student_id, t.recorded_at AS left_at, l.reason
+    FROM latest AS l
+    JOIN history.sync_times AS t USING (sync_id)
+    WHERE l.change = 'gone' AND t.recorded_at >= $since
+      AND l.reason IS DISTINCT FROM 'course not tracked'
+      AND (len($course_ids::BIGINT[]) = 0 OR list_contains($course_ids::BIGINT[], l.course_id))
+),
+last_scores AS (
+    SELECT h.course_id, h.student_id, arg_max_null(h.current_score, h.sync_id) AS last_score
+    FROM history.grade_history AS h
+    SEMI JOIN gone USING (course_id, student_id)
+    GROUP BY h.course_id, h.student_id
+)
+SELECT g.course_id,
+       coalesce(c.name, oc.last_known_name, 'course ' || g.course_id) AS course_name,
+       g.student_id,
+       coalesce(s.name, os.last_known_name, 'student ' || g.student_id) AS student_name,
+       g.left_at,
+       CASE g.reason
+           WHEN 'absent' THEN 'no longer listed (dropped or deleted)'
+           WHEN 'enrollment inactive' THEN 'inactive in Canvas'
+           WHEN 'enrollment completed' THEN 'completed'
+           ELSE g.reason END AS reason,
+       ls.last_score
+FROM gone AS g
+LEFT JOIN last_scores AS ls USING (course_id, student_id)
+LEFT JOIN canvas.courses AS c ON c.course_id = g.course_id
+LEFT JOIN lifecycle.object_status AS oc
+    ON oc.object_type = 'course' AND oc.object_id = g.course_id
+LEFT JOIN canvas.students AS s ON s.student_id = g.student_id
+LEFT JOIN lifecycle.object_status AS os
+    ON os.object_type = 'student' AND os.object_id = g.student_id
+ORDER BY g.left_at DESC, course_name, student_name, g.student_id

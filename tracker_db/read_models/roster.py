@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
 
 import polars as pl
 
 from tracker_db.db import Cursor, like_pattern, sql_file, using
+from tracker_db.errors import DataValidationError
 from tracker_db.exports import Column, to_csv
 from tracker_db.read_models.display import shorten_columns
+from tracker_db.read_models.preferences import zone_info
 from tracker_db.validation import validate_id
 
 _SQL = sql_file("read_models/roster")
@@ -249,3 +252,56 @@ def search_students(text: str, limit: int = 50, *, cur: Cursor | None = None) ->
              "limit": max(1, min(int(limit), 1000))},
         ).pl()
     return shorten_columns(frame, ("name", "sortable_name"))
+
+
+#: The list of students who left a course, as the page shows it (and so its download).
+DEPARTURE_COLUMNS: dict[str, Column] = {
+    "student_id": Column("Canvas id", width=80),
+    "student_name": Column("Student", width=200),
+    "course_name": Column("Course", width=220),
+    "left_at": Column("Left", width=175, help="When the sync that first saw them gone ran"),
+    "reason": Column("Why", width=210),
+    "last_score": Column("Last score", decimals=1, width=85,
+                         help="The last current score history holds for the course (%)"),
+}
+
+
+def get_departures(
+    since: date | datetime,
+    course_ids: Iterable[int] = (),
+    *,
+    time_zone: str = "UTC",
+    cur: Cursor | None = None,
+) -> pl.DataFrame:
+    """Return the students who left a course since ``since``, newest first.
+
+    Students the tracker saw active in a course whose enrollment then ended (dropped,
+    deleted, inactive or completed) and has not come back; a course the teacher switched off
+    is no departure. Read from ``lifecycle.enrollment_changes``.
+
+    Args:
+        since: A day (its start in ``time_zone``) or a moment.
+        course_ids: Only these courses (empty: every course).
+        time_zone: The zone a day is read in.
+        cur: Cursor to use.
+
+    Returns:
+        Columns: course_id, course_name, student_id, student_name, left_at, reason,
+        last_score.
+    """
+    if isinstance(since, datetime):
+        moment = since if since.tzinfo else since.replace(tzinfo=zone_info(time_zone))
+    elif isinstance(since, date):
+        moment = datetime.combine(since, time(0), tzinfo=zone_info(time_zone))
+    else:
+        raise DataValidationError(f"since must be a date, got {since!r}")
+    with using(cur) as c:
+        frame = c.execute(_SQL["departures"], {
+            "since": moment, "course_ids": _ids(course_ids, "course id"),
+        }).pl()
+    return shorten_columns(frame, ("course_name", "student_name"))
+
+
+def departures_csv(rows: pl.DataFrame) -> bytes:
+    """Return the departures as the page shows them, as CSV safe to open in a spreadsheet."""
+    return to_csv(rows, DEPARTURE_COLUMNS)

@@ -1,9 +1,9 @@
 """Demo data: the built-in fake Canvas, synced through the real client over loopback.
 
 The demo runs several syncs while the fake Canvas's data moves (scores change; before the last
-sync a student joins, work is handed in and graded), so history, charts and "What changed"
-have something to show. Each sync's history rows are stamped a week apart, ending now,
-so the charts spread over weeks as they would after a term of real use.
+sync a student joins, one drops a course, work is handed in and graded), so history, charts
+and "What changed" have something to show. Each sync's history rows are stamped a week apart,
+ending now, so the charts spread over weeks as they would after a term of real use.
 
 This module is the only runtime user of ``tracker_db.fake_canvas``; the runner and the CLI
 import it only when the demo is asked for, so the app never loads the fake otherwise. Both
@@ -88,10 +88,16 @@ def load_demo_data(
 
 
 def _a_week_of_school(dataset: CanvasDataset, seed: int) -> None:
-    """What a week brings besides regrades: a new student, work handed in, work graded."""
+    """What a week brings besides regrades: a new student, one who drops a course (and stays
+    in another), work handed in, work graded."""
     rng = random.Random(seed)
-    course_id = dataset.courses_for_teacher()[0]["id"]
+    course_id, other_id = (c["id"] for c in dataset.courses_for_teacher()[:2])
     dataset.enroll_new_student(course_id, "Noor Haddad")
+    in_both = sorted(
+        {e["user_id"] for e in dataset.student_enrollments(course_id, ("active",))}
+        & {e["user_id"] for e in dataset.student_enrollments(other_id, ("active",))})
+    if in_both:
+        dataset.drop_student(other_id, in_both[0], "inactive")
     course = dataset.course_data(course_id)
     students = dataset.visible_submission_users(course)
     ungraded = [(a, u) for a in dataset.published_assignment_ids(course) for u in students
