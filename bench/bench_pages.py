@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,8 @@ def page_queries(scope: Scope) -> dict[str, list[tuple[str, Callable[[], Any]]]]
         ],
         "Students": [
             ("get_filter_options", roster.get_filter_options),
+            ("get_departures(since 30 days)", lambda: roster.get_departures(
+                date.today() - timedelta(days=30))),
             ("get_students_table() no filter", lambda: roster.get_students_table()),
             ("get_students_table(course)",
              lambda: roster.get_students_table(roster.StudentFilters(course_ids=course))),
