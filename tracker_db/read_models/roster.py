@@ -254,13 +254,14 @@ def search_students(text: str, limit: int = 50, *, cur: Cursor | None = None) ->
     return shorten_columns(frame, ("name", "sortable_name"))
 
 
-#: The list of students who left a course, as the page shows it (and so its download).
+#: The list of students who left a course, as the page shows it (and so its download); the
+#: widths, with the selection column, fit a 1400-pixel window beside the sidebar.
 DEPARTURE_COLUMNS: dict[str, Column] = {
     "student_id": Column("Canvas id", width=80),
-    "student_name": Column("Student", width=200),
-    "course_name": Column("Course", width=220),
+    "student_name": Column("Student", width=170),
+    "course_name": Column("Course", width=190),
     "left_at": Column("Left", width=175, help="When the sync that first saw them gone ran"),
-    "reason": Column("Why", width=210),
+    "reason": Column("Why", width=180),
     "last_score": Column("Last score", decimals=1, width=85,
                          help="The last current score history holds for the course (%)"),
 }
