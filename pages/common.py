@@ -525,6 +525,14 @@ def selection_key(table: str) -> str:
     return f"{table}_{st.session_state.get(f'_generation_{table}', 0)}"
 
 
+def _open_page(page: str, parameter: str, object_id: int, table: str | None) -> None:
+    if table is not None:
+        # The table's widget key changes, so coming back does not open the same row again.
+        counter = f"_generation_{table}"
+        st.session_state[counter] = st.session_state.get(counter, 0) + 1
+    st.switch_page(page, query_params={parameter: str(int(object_id))})
+
+
 def open_student(student_id: int, table: str | None = None) -> None:
     """Open the Student page for one student (its URL carries the id).
 
@@ -532,10 +540,7 @@ def open_student(student_id: int, table: str | None = None) -> None:
         student_id: Canvas user id.
         table: The selectable table the choice came from (see ``selection_key``).
     """
-    if table is not None:
-        counter = f"_generation_{table}"
-        st.session_state[counter] = st.session_state.get(counter, 0) + 1
-    st.switch_page(STUDENT_PAGE, query_params={"student_id": str(int(student_id))})
+    _open_page(STUDENT_PAGE, "student_id", student_id, table)
 
 
 def open_assignment(assignment_id: int, table: str | None = None) -> None:
@@ -545,10 +550,7 @@ def open_assignment(assignment_id: int, table: str | None = None) -> None:
         assignment_id: Canvas assignment id.
         table: The selectable table the choice came from (see ``selection_key``).
     """
-    if table is not None:
-        counter = f"_generation_{table}"
-        st.session_state[counter] = st.session_state.get(counter, 0) + 1
-    st.switch_page(ASSIGNMENT_PAGE, query_params={"assignment_id": str(int(assignment_id))})
+    _open_page(ASSIGNMENT_PAGE, "assignment_id", assignment_id, table)
 
 
 def query_id(name: str) -> int | None:

@@ -34,14 +34,8 @@ SELECT e.student_id,
        coalesce(st.name, 'student ' || e.student_id) AS student_name,
        lower(coalesce(st.sortable_name, st.name)) AS sort_key,
        e.enrollment_state,
-       CASE WHEN s.excused THEN 'excused'
-            WHEN s.missing THEN 'missing'
-            WHEN s.late AND s.score IS NOT NULL THEN 'late, graded'
-            WHEN s.late THEN 'late'
-            WHEN s.workflow_state = 'graded' OR s.score IS NOT NULL THEN 'graded'
-            WHEN s.submitted_at IS NOT NULL
-                 OR s.workflow_state IN ('submitted', 'pending_review') THEN 'submitted'
-            ELSE 'not submitted' END AS status,
+       canvas.submission_status(s.excused, s.missing, s.late, s.score, s.workflow_state,
+                                s.submitted_at) AS status,
        s.score, t.points_possible,
        CASE WHEN t.points_possible > 0 THEN 100 * s.score / t.points_possible END
            AS score_percent,

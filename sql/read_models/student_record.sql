@@ -123,14 +123,8 @@ SELECT s.course_id,
        s.score, s.grade,
        CASE WHEN a.points_possible > 0 THEN 100 * s.score / a.points_possible END
            AS score_percent,
-       CASE WHEN s.excused THEN 'excused'
-            WHEN s.missing THEN 'missing'
-            WHEN s.late AND s.score IS NOT NULL THEN 'late, graded'
-            WHEN s.late THEN 'late'
-            WHEN s.workflow_state = 'graded' OR s.score IS NOT NULL THEN 'graded'
-            WHEN s.submitted_at IS NOT NULL
-                 OR s.workflow_state IN ('submitted', 'pending_review') THEN 'submitted'
-            ELSE 'not submitted' END AS status,
+       canvas.submission_status(s.excused, s.missing, s.late, s.score, s.workflow_state,
+                                s.submitted_at) AS status,
        coalesce(s.late, false) AS late,
        coalesce(s.missing, false) AS missing,
        coalesce(s.excused, false) AS excused,
