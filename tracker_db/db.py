@@ -111,6 +111,31 @@ def extension_file(name: str, package: str) -> Path:
     return path
 
 
+# The first ATTACH of a new lake creates DuckLake's catalog tables in PostgreSQL. Processes
+# that open a new lake at the same moment race to create them, and the losers fail on
+# PostgreSQL's own catalog ("duplicate key ... pg_type_typname_nsp_index" or "already
+# exists"). Attaching again then finds the tables the winner made, so those errors are
+# retried a few times before they are reported.
+_CATALOG_CREATION_RACE = re.compile(r"duplicate key value|already exists", re.IGNORECASE)
+_ATTACH_ATTEMPTS = 8
+
+
+def _attach_lake(con: Cursor, settings: Settings, *, read_only: bool) -> None:
+    # The attach string and path were checked for quotes (config.resolve_lake).
+    options = [f"DATA_PATH '{settings.lake_data}'"] + (["READ_ONLY"] if read_only else [])
+    statement = f"ATTACH '{settings.lake}' AS {LAKE_CATALOG} ({', '.join(options)})"
+    for attempt in range(1, _ATTACH_ATTEMPTS + 1):
+        try:
+            con.execute(statement)
+            return
+        except duckdb.Error as e:
+            if attempt == _ATTACH_ATTEMPTS or not _CATALOG_CREATION_RACE.search(str(e)):
+                raise
+            log.info("another process is creating the lake (attempt %d); attaching again",
+                     attempt)
+            time.sleep(0.05 * attempt + random.uniform(0, 0.05))
+
+
 def _connect_lake(settings: Settings, *, read_only: bool) -> Cursor:
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -118,9 +143,7 @@ def _connect_lake(settings: Settings, *, read_only: bool) -> Cursor:
     try:
         for name, package in LAKE_EXTENSIONS:
             con.execute(f"LOAD '{extension_file(name, package)}'")
-        # The attach string and path were checked for quotes (config.resolve_lake).
-        options = [f"DATA_PATH '{settings.lake_data}'"] + (["READ_ONLY"] if read_only else [])
-        con.execute(f"ATTACH '{settings.lake}' AS {LAKE_CATALOG} ({', '.join(options)})")
+        _attach_lake(con, settings, read_only=read_only)
     except duckdb.Error as e:
         con.close()
         where = redact(settings.lake or "")
