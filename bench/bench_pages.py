@@ -37,9 +37,9 @@ from tracker_db.edits import create_curriculum
 from tracker_db.migrate import open_database
 from tracker_db.read_models import (
     assignment_work,
-    attention,
     changes,
     courses,
+    flags,
     removals,
     roster,
     student_record,
@@ -102,7 +102,7 @@ def page_queries(scope: Scope) -> dict[str, list[tuple[str, Callable[[], Any]]]]
         ],
         "Overview": [
             ("get_course_overview", courses.get_course_overview),
-            ("get_needs_attention(10)", lambda: attention.get_needs_attention(10)),
+            ("get_flag_board()", flags.get_flag_board),
         ],
         "Students": [
             ("get_filter_options", roster.get_filter_options),
@@ -118,6 +118,8 @@ def page_queries(scope: Scope) -> dict[str, list[tuple[str, Callable[[], Any]]]]
              lambda: roster.get_students_table(roster.StudentFilters(search=scope.search))),
             ("get_students_table(inactive too)",
              lambda: roster.get_students_table(roster.StudentFilters(include_inactive=True))),
+            ("get_students_table(flagged only)",
+             lambda: roster.get_students_table(roster.StudentFilters(flagged=True))),
         ],
         "Student": [
             ("search_students('')", lambda: roster.search_students("", 50)),

@@ -83,10 +83,7 @@ event = common.table(
     column_order=list(assignment_work.WORK_COLUMNS),
     column_config={n: _column(n, c) for n, c in assignment_work.WORK_COLUMNS.items()},
 )
-st.download_button(
-    "Download CSV", data=assignment_work.assignment_work_csv(work),
-    file_name=f"assignment-{assignment_id}.csv", mime="text/csv", icon=":material/download:",
-    help="The rows and columns shown above, with the same headings.",
-)
+common.downloads(work, assignment_work.WORK_COLUMNS, f"assignment-{assignment_id}",
+                 key="assignment_work")
 if event.selection.rows:
     common.open_student(work["student_id"][event.selection.rows[0]], "assignment_work")

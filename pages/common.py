@@ -12,7 +12,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -22,6 +22,7 @@ from tracker_db.archive import read_tables, tables_zip
 from tracker_db.config import SETTING_NAMES, Settings, load_settings
 from tracker_db.db import Database, set_default_database
 from tracker_db.errors import DatabaseBusyError, DataValidationError, TrackerError
+from tracker_db.exports import Column, to_csv, to_parquet
 from tracker_db.migrate import open_database
 from tracker_db.past_state import PastState, open_past_state
 from tracker_db.read_models.changes import list_comparable_syncs
@@ -320,6 +321,11 @@ def cached(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     return _cached_call(read, version(), args, tuple(sorted(kwargs.items())), function)
 
 
+def showing_past() -> bool:
+    """Whether this run's page shows a past sync (its cached reads read that state)."""
+    return st.session_state.get("_showing_past") is not None
+
+
 def chosen_past_sync() -> int | None:
     """The past sync the sidebar asks pages to show, or None for the present."""
     if not st.session_state.get("past_on"):
@@ -442,6 +448,28 @@ def table(frame: Any, **options: Any) -> Any:
     options.setdefault("width", "stretch")
     options.setdefault("height", table_height(len(frame)))
     return st.dataframe(frame, **options)
+
+
+def downloads(frame: Any, columns: Mapping[str, Column], name: str, *, key: str) -> None:
+    """Offer a table as shown, as CSV (safe to open in a spreadsheet) and as Parquet.
+
+    Args:
+        frame: The rows shown.
+        columns: The columns shown, with their headings (the read model's).
+        name: The file name without its extension.
+        key: A prefix for the buttons' keys, unique on the page.
+    """
+    row = st.container(horizontal=True)
+    # The files are made only when a button is pressed (a table can be long).
+    row.download_button(
+        "Download CSV", data=lambda: to_csv(frame, columns), file_name=f"{name}.csv",
+        mime="text/csv", icon=":material/download:", key=f"{key}_csv", on_click="ignore",
+        help="The rows and columns shown, with the same headings.")
+    row.download_button(
+        "Parquet", data=lambda: to_parquet(frame, columns), file_name=f"{name}.parquet",
+        mime="application/vnd.apache.parquet", icon=":material/download:",
+        key=f"{key}_parquet", on_click="ignore",
+        help="The same rows as a Parquet file, values unrounded, for analysis.")
 
 
 def editor(frame: Any, **options: Any) -> Any:

@@ -1,14 +1,18 @@
-"""Overview: every course at a glance, and the students who need attention, in words."""
+"""Overview: every course at a glance, and the students the flag rules say need the teacher,
+each with the reason in words."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
-from tracker_db.read_models import attention, courses
+from pages import common, flagging
+from tracker_db.flag_rules import RULES
+from tracker_db.read_models import courses, flags
 
 st.title("Overview")
 state = common.start(shows_past=True)
+common.show_flash()
+state_is_past = common.showing_past()
 if not common.require_data(state, "course overview"):
     st.stop()
 
@@ -44,30 +48,17 @@ else:
         },
     )
 
-st.subheader("Needs attention")
-st.caption("Select a row to open the student.")
-lists = common.cached(attention.get_needs_attention, 10)
-for kind, title in attention.NEEDS_ATTENTION_KINDS.items():
-    rows = lists[kind]
-    st.markdown(f"**{title}**")
-    st.caption(attention.NEEDS_ATTENTION_HELP[kind])
-    if rows.is_empty():
-        if kind == "score_drop" and (state.previous_sync_id is None):
-            st.text("Changes show after a second sync.")
-        else:
-            st.text("Nobody right now.")
-        continue
-    event = common.table(
-        rows,
-        key=common.selection_key(f"attention_{kind}"),
-        on_select="rerun",
-        selection_mode="single-row",
-        column_order=["student_name", "course_name", "explanation"],
-        column_config={
-            "student_name": st.column_config.TextColumn("Student"),
-            "course_name": st.column_config.TextColumn("Course"),
-            "explanation": st.column_config.TextColumn("Why", width="large"),
-        },
-    )
-    if event.selection.rows:
-        common.open_student(rows["student_id"][event.selection.rows[0]], f"attention_{kind}")
+st.subheader("Flagged students")
+board = common.cached(flags.get_flag_board)
+if board.rules_on:
+    st.caption(common.md(
+        "Per course, as of the latest sync. Rules on: "
+        + ", ".join(RULES[r.rule].label for r in board.rules_on)
+        + " (what each means and its threshold: Flag rules, below)."))
+flagging.show_flags(board, key="overview_flags", past=state_is_past)
+with st.expander("Flag rules"):
+    st.caption("When each rule fires. They count for everyone using this database.")
+    if state_is_past:
+        st.text("The rules are set on the present: switch off Show a past sync first.")
+    else:
+        flagging.rule_settings_form(board.rules)

@@ -3,12 +3,15 @@ group. The student comes from the URL (``?student_id=5001``), so a link opens th
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from pages import common
+from pages import common, flagging
 from tracker_db import charts, edits
 from tracker_db.errors import DataValidationError, TrackerError
-from tracker_db.read_models import roster, student_record
+from tracker_db.exports import Column
+from tracker_db.read_models import flags, roster, student_record
 from tracker_db.validation import validate_id
 
 state = common.start(shows_past=True)
@@ -45,6 +48,20 @@ def _picker() -> None:
         st.rerun()
 
 
+_FORMATS = {"current_score": "%.1f%%", "change_since_last_sync": "%+.1f",
+            "score_percent": "%.0f%%", "missing": None, "late": None, "score": None,
+            "points_possible": None}
+
+
+def _column(name: str, column: Column) -> Any:
+    if name in ("due_at", "submitted_at"):
+        return common.time_column(column.label, width=column.width, help=column.help)
+    if name in _FORMATS:
+        return st.column_config.NumberColumn(column.label, format=_FORMATS[name],
+                                             width=column.width, help=column.help)
+    return st.column_config.TextColumn(column.label, width=column.width, help=column.help)
+
+
 student_id = _requested_id()
 profile = common.cached(student_record.get_student_profile, student_id) if student_id else None
 if profile is None:
@@ -79,22 +96,24 @@ if courses.is_empty():
 else:
     common.table(
         courses,
-        column_order=["course_name", "section_name", "enrollment_state", "current_score",
-                      "current_grade", "missing", "late", "change_since_last_sync"],
-        column_config={
-            "course_name": st.column_config.TextColumn("Course", width=230),
-            "section_name": st.column_config.TextColumn("Section", width=110),
-            "enrollment_state": st.column_config.TextColumn("Enrollment", width=95),
-            "current_score": st.column_config.NumberColumn("Current score", format="%.1f%%",
-                                                           width=105),
-            "current_grade": st.column_config.TextColumn("Grade", width=60),
-            "missing": st.column_config.NumberColumn("Missing", width=64),
-            "late": st.column_config.NumberColumn("Late", width=48),
-            "change_since_last_sync": st.column_config.NumberColumn(
-                "Change", format="%+.1f", width=70,
-                help="Change of the current score since the previous sync, in points"),
-        },
+        column_order=list(student_record.COURSE_COLUMNS),
+        column_config={n: _column(n, c) for n, c in student_record.COURSE_COLUMNS.items()},
     )
+    common.downloads(courses, student_record.COURSE_COLUMNS, f"student-{student_id}-courses",
+                     key="student_courses")
+
+st.subheader("Flags")
+board = common.cached(flags.get_flag_board, student_ids=(student_id,))
+flagging.show_flags(board, key="student_flags", past=common.showing_past(),
+                    shows_student=False)
+decisions = common.cached(flags.get_flag_decisions, student_id)
+if decisions.height:
+    with st.expander(f"Flag history ({decisions.height})"):
+        st.caption("Every dismissal and every flag raised again by hand, newest first.")
+        common.table(decisions, column_order=list(flags.DECISION_COLUMNS), column_config={
+            n: (common.time_column(c.label, width=c.width) if n == "decided_at"
+                else st.column_config.TextColumn(c.label, width=c.width))
+            for n, c in flags.DECISION_COLUMNS.items()})
 
 history = common.cached(student_record.get_student_score_history, student_id)
 st.plotly_chart(charts.student_score_chart(history, name, time_zone=common.time_zone().name),
@@ -111,19 +130,12 @@ else:
         key=common.selection_key("student_assignments"),
         on_select="rerun",
         selection_mode="single-row",
-        column_order=["course_label", "assignment_name", "due_at", "score", "points_possible",
-                      "score_percent", "status", "submitted_at"],
-        column_config={
-            "course_label": st.column_config.TextColumn("Course", width=80),
-            "assignment_name": st.column_config.TextColumn("Assignment", width=200),
-            "due_at": common.time_column("Due", width=175),
-            "score": st.column_config.NumberColumn("Score", width=60),
-            "points_possible": st.column_config.NumberColumn("Out of", width=60),
-            "score_percent": st.column_config.NumberColumn("%", format="%.0f%%", width=50),
-            "status": st.column_config.TextColumn("Status", width=100),
-            "submitted_at": common.time_column("Submitted", width=175),
-        },
+        column_order=list(student_record.ASSIGNMENT_COLUMNS),
+        column_config={n: _column(n, c)
+                       for n, c in student_record.ASSIGNMENT_COLUMNS.items()},
     )
+    common.downloads(assignments, student_record.ASSIGNMENT_COLUMNS,
+                     f"student-{student_id}-assignments", key="student_assignments")
     if picked.selection.rows:
         common.open_assignment(assignments["assignment_id"][picked.selection.rows[0]],
                                "student_assignments")

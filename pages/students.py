@@ -43,19 +43,24 @@ groups = middle[1].multiselect("Group", options.groups, key="f_groups", placehol
 states = middle[2].multiselect(
     "Enrollment state", options.states, key="f_states", placeholder="Any state"
 )
-bottom = st.columns([4, 2])
+bottom = st.columns([4, 1, 1], vertical_alignment="bottom")
 search = bottom[0].text_input(
     "Name search", key="f_search", placeholder="Part of a name, login or SIS id"
 )
 include_inactive = bottom[1].toggle(
-    "Include inactive students", key="f_inactive",
+    "Include inactive", key="f_inactive",
     help="Also list students Canvas no longer has as active, and archived ones.",
+)
+flagged = bottom[2].toggle(
+    "Flagged only", key="f_flagged",
+    help="Only students with an open flag in the chosen courses (the Overview lists why "
+         "each fired, and lets you dismiss it).",
 )
 
 filters = roster.StudentFilters(
     curricula=tuple(curricula), course_ids=tuple(course_ids), section_ids=tuple(section_ids),
     tags=tuple(tags), groups=tuple(groups), states=tuple(states), search=search,
-    include_inactive=include_inactive,
+    include_inactive=include_inactive, flagged=flagged,
 )
 table = common.cached(roster.get_students_table, filters)
 
@@ -65,6 +70,9 @@ _NUMBER_FORMATS = {"student_id": "%d", "mean_score": "%.1f%%", "missing": None, 
 
 
 def _column(name: str, column: Column) -> Any:
+    if name.startswith("score_"):  # a column per course
+        return st.column_config.NumberColumn(column.label, format="%.1f%%",
+                                             width=column.width, help=column.help)
     if name == "left_at":
         return common.time_column(column.label, width=column.width, help=column.help)
     if name in _NUMBER_FORMATS:
@@ -89,13 +97,10 @@ else:
         key=common.selection_key("students_table"),
         on_select="rerun",
         selection_mode="single-row",
-        column_config={name: _column(name, c) for name, c in roster.STUDENT_COLUMNS.items()},
+        column_order=list(table.columns),
+        column_config={name: _column(name, c) for name, c in table.columns.items()},
     )
-    st.download_button(
-        "Download CSV", data=roster.students_csv(table.rows), file_name="students.csv",
-        mime="text/csv", icon=":material/download:",
-        help="The rows and columns shown above, with the same headings.",
-    )
+    common.downloads(table.rows, table.columns, "students", key="students")
     if event.selection.rows:
         common.open_student(table.rows["student_id"][event.selection.rows[0]],
                             "students_table")
@@ -121,10 +126,6 @@ else:
         column_order=list(roster.DEPARTURE_COLUMNS),
         column_config={name: _column(name, c) for name, c in roster.DEPARTURE_COLUMNS.items()},
     )
-    st.download_button(
-        "Download CSV", data=roster.departures_csv(left), file_name="left-a-course.csv",
-        mime="text/csv", icon=":material/download:", key="departures_csv",
-        help="The rows and columns shown above, with the same headings.",
-    )
+    common.downloads(left, roster.DEPARTURE_COLUMNS, "left-a-course", key="departures")
     if gone.selection.rows:
         common.open_student(left["student_id"][gone.selection.rows[0]], "departures_table")

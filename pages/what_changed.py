@@ -67,6 +67,9 @@ def _column(name: str, column: Any) -> Any:
 st.subheader("Per course")
 common.table(counts, column_order=list(changes.COUNT_COLUMNS),
              column_config={n: _column(n, c) for n, c in changes.COUNT_COLUMNS.items()})
+common.downloads(counts, changes.COUNT_COLUMNS,
+                 f"changes-per-course-sync-{span.after_sync}-to-{span.until_sync}",
+                 key="change_counts")
 
 st.subheader("The changes")
 course_names = dict(zip(counts["course_id"].to_list(), counts["course_name"].to_list(),
@@ -93,10 +96,7 @@ event = common.table(
     column_order=list(changes.DETAIL_COLUMNS),
     column_config={n: _column(n, c) for n, c in changes.DETAIL_COLUMNS.items()},
 )
-st.download_button(
-    "Download CSV", data=changes.changes_csv(details),
-    file_name=f"changes-sync-{span.after_sync}-to-{span.until_sync}.csv", mime="text/csv",
-    icon=":material/download:", help="The changes listed above, with the same headings.",
-)
+common.downloads(details, changes.DETAIL_COLUMNS,
+                 f"changes-sync-{span.after_sync}-to-{span.until_sync}", key="changes")
 if event.selection.rows:
     common.open_student(details["student_id"][event.selection.rows[0]], "changes_table")

@@ -41,6 +41,12 @@ SELECT * FROM meta.student_metadata
 -- name: meta_student_notes
 SELECT * FROM meta.student_notes
 
+-- name: meta_flag_rules
+SELECT * FROM meta.flag_rules
+
+-- name: meta_flag_decisions
+SELECT * FROM meta.flag_decisions
+
 -- name: history_grade_history
 SELECT * FROM history.grade_history WHERE sync_id <= $sync_id
 

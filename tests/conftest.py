@@ -158,6 +158,16 @@ def demo_template(
 
 
 @pytest.fixture
+def demo_copy(demo_template: Settings, stores: Stores) -> Iterator[Database]:
+    """A private copy of the demo database, installed as the process-wide one."""
+    manager = open_database(stores.copy(demo_template, "copy"))
+    previous = set_default_database(manager)
+    yield manager
+    set_default_database(previous)
+    manager.close()
+
+
+@pytest.fixture
 def synced_db(fresh_db: Database) -> Database:
     """``fresh_db`` after one sync of the sample data."""
     full_canvas_sync(make_canvas_data())

@@ -33,6 +33,7 @@ from tests.conftest import Stores
 from tracker_db.config import SETTING_NAMES, Settings
 from tracker_db.db import default_database, set_default_database
 from tracker_db.edits import create_curriculum, set_student_group, set_student_tags
+from tracker_db.exports import to_parquet
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.past_state import open_past_state
 from tracker_db.read_models.changes import (
@@ -42,6 +43,7 @@ from tracker_db.read_models.changes import (
     resolve_range,
 )
 from tracker_db.read_models.courses import get_course_overview
+from tracker_db.read_models.flags import get_flags
 from tracker_db.read_models.roster import StudentFilters, get_students_table, students_csv
 from tracker_db.read_models.student_record import get_student_notes
 from tracker_db.read_models.teacher_data import get_student_metadata
@@ -208,25 +210,106 @@ def test_every_page_renders_the_demo_data(demo_db, page):
         assert _button(at, "Load demo data").disabled
 
 
-def test_overview_explains_who_needs_attention(demo_db):
+# ---------------------------------------------------------------------------------------------
+# Flags: the Overview lists them with reasons; dismiss, flag again, and the rules
+
+
+def _flag_rows(settings: Settings, *, include_dismissed: bool = False) -> pl.DataFrame:
+    """The flags, read through the app's own connection (as ``_read``)."""
+    manager = default_database()
+    assert manager.settings == settings
+    with manager.session() as cur:
+        return get_flags(include_dismissed=include_dismissed, cur=cur)
+
+
+def _said(at: AppTest) -> str:
+    """What the page says, Markdown escapes removed."""
+    return re.sub(r"\\(.)", r"\1", _texts(at))
+
+
+def _select(at: AppTest, key: str, rows: list[int]) -> None:
+    at.session_state[key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+
+
+def test_the_overview_lists_every_open_flag_with_its_reason(demo_db):
     at = _ok(_open())
-    tables = {df.key: df.value for df in at.dataframe if df.key}
-    low = tables["attention_low_score_0"]
-    assert all(text.startswith("current score ") for text in low["explanation"])
-    missing = tables["attention_missing_work_0"]
-    assert all("missing submission" in text for text in missing["explanation"])
-    drops = tables["attention_score_drop_0"]
-    assert all(text.startswith("fell ") for text in drops["explanation"])
-    assert "Biggest drops since the previous sync" in _texts(at)
+    shown = at.dataframe(key="overview_flags_open_0").value
+    expected = _flag_rows(demo_db)
+    assert len(shown) == expected.height > 0
+    assert shown["reason"].tolist() == expected["reason"].to_list()
+    assert set(shown["flag"]) <= {"Missing work", "Missing in a row", "Low score",
+                                  "Below the median", "Drop since last sync",
+                                  "Drop over days", "No activity", "Late in a row"}
+    assert "Rules on: Missing work, Missing in a row, Low score" in _said(at)
 
 
-def test_selecting_a_needs_attention_row_opens_that_student(demo_db):
-    at = _open()
-    student_id = at.dataframe(key="attention_low_score_0").value["student_id"].iloc[0]
-    at.session_state["attention_low_score_0"] = {
-        "selection": {"rows": [0], "columns": [], "cells": []}}
+def test_dismissing_flags_hides_them_with_the_note_and_flag_again_brings_them_back(demo_db):
+    at = _ok(_open())
+    shown = at.dataframe(key="overview_flags_open_0").value
+    _select(at, "overview_flags_open_0", [0, 1])
     _ok(at.run())
-    assert at.query_params == {"student_id": str(student_id)}
+    at.text_input(key="overview_flags_note").input("Spoke with them after class")
+    _ok(_button(at, "Dismiss 2 flags").click().run())
+    assert "Dismissed 2 flags." in _said(at)
+    still_open = at.dataframe(key="overview_flags_open_1").value
+    assert len(still_open) == len(shown) - 2
+    dismissed = at.dataframe(key="overview_flags_dismissed_0").value
+    assert dismissed["reason"].tolist() == shown["reason"].tolist()[:2]
+    assert set(dismissed["dismissed_note"]) == {"Spoke with them after class"}
+    decisions = _read(demo_db, "SELECT action, note FROM meta.flag_decisions")
+    assert sorted(decisions) == [("dismiss", "Spoke with them after class")] * 2
+
+    # Flag one of them again: it is open once more, and both decisions stay as history.
+    _select(at, "overview_flags_dismissed_0", [0])
+    _ok(at.run())
+    _ok(_button(at, "Flag 1 again").click().run())
+    assert "Flagged 1 again." in _said(at)
+    assert len(at.dataframe(key="overview_flags_open_1").value) == len(shown) - 1
+    assert _read(demo_db, "SELECT count(*) FROM meta.flag_decisions") == [(3,)]
+
+
+def test_one_selected_flag_opens_its_student(demo_db):
+    at = _ok(_open())
+    shown = at.dataframe(key="overview_flags_open_0").value
+    _select(at, "overview_flags_open_0", [0])
+    _ok(at.run())
+    label = f"Open {shown['student_name'].iloc[0]}"
+    button = next(b for b in at.button if b.key == "overview_flags_open_student")
+    assert re.sub(r"\\(.)", r"\1", button.label) == label
+    _ok(button.click().run())
+    assert at.query_params == {"student_id": str(shown["student_id"].iloc[0])}
+
+
+def test_the_flag_rules_are_saved_and_a_bad_value_is_refused_naming_the_rule(demo_db):
+    at = _ok(_open())
+    low_before = (_flag_rows(demo_db)["rule"] == "low_score").sum()
+    at.number_input(key="rule_low_score_threshold").set_value(150)
+    _ok(at.button(key="FormSubmitter:flag_rules_form-Save rules").click().run())
+    errors = [e.value for e in at.error]
+    assert any("Low score" in e and "from 0 to 100" in e for e in errors), errors
+    assert _read(demo_db, "SELECT count(*) FROM meta.flag_rules") == [(0,)]
+    assert at.number_input(key="rule_low_score_threshold").value == 150  # kept as typed
+
+    at.number_input(key="rule_low_score_threshold").set_value(75)
+    at.toggle(key="rule_inactive_on").set_value(False)
+    _ok(at.button(key="FormSubmitter:flag_rules_form-Save rules").click().run())
+    assert "Flag rules saved." in _said(at)
+    flags_now = _flag_rows(demo_db)
+    assert (flags_now["rule"] == "low_score").sum() > low_before
+    assert "inactive" not in set(flags_now["rule"])
+    assert "No activity" not in _said(at).split("Rules on:")[1].split("\n")[0]
+
+
+def test_a_past_sync_shows_its_flags_without_the_means_to_decide(demo_db):
+    at = _ok(_open())
+    at.session_state["past_on"] = True
+    at.session_state["past_sync"] = 3
+    _ok(at.run())
+    assert "Showing the state right after sync 3" in _texts(at)
+    _select(at, "overview_flags_open_0", [0])
+    _ok(at.run())
+    assert not [b for b in at.button if (b.key or "").startswith("overview_flags_dismiss")]
+    assert "dismissing and flagging again act on the present only" in _said(at)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,14 +399,55 @@ def test_students_csv_download_is_what_is_shown(demo_db):
     at.multiselect(key="f_courses").set_value([102])
     _ok(at.run())
     shown = _students(at)
-    buttons = [b for b in at.get("download_button") if b.key != "departures_csv"]
-    assert len(buttons) == 1 and buttons[0].proto.label == "Download CSV"
+    buttons = {b.key: b.proto.label for b in at.get("download_button")
+               if b.key.startswith("students_")}
+    assert buttons == {"students_csv": "Download CSV", "students_parquet": "Parquet"}
     table = get_students_table(StudentFilters(course_ids=(102,)))
     assert table.rows["student_id"].to_list() == shown["student_id"].tolist()
     config = json.loads(at.dataframe[0].proto.columns)
-    shown_labels = [config[c]["label"] for c in shown.columns]
-    header = next(csv.reader(io.StringIO(students_csv(table.rows).decode("utf-8-sig"))))
+    shown_labels = [config[c]["label"] for c in table.columns]
+    header = next(csv.reader(io.StringIO(
+        students_csv(table.rows, table.columns).decode("utf-8-sig"))))
     assert header == shown_labels
+    parquet = pl.read_parquet(io.BytesIO(to_parquet(table.rows, table.columns)))
+    assert parquet.columns == shown_labels and parquet.height == len(shown)
+
+
+def test_several_courses_give_a_score_column_per_course(demo_db):
+    at = _open("pages/students.py")
+    at.multiselect(key="f_courses").set_value([101, 102])
+    _ok(at.run())
+    shown = _students(at)
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["score_101"]["label"] == "BIO 101"
+    assert config["score_102"]["label"] == "ENG 210"
+    pairs = pl.DataFrame(_read(demo_db, "SELECT student_id, course_id, current_score FROM "
+                                        "summary.course_students WHERE listed AND course_id "
+                                        "IN (101, 102)"),
+                         schema=["student_id", "course_id", "score"], orient="row")
+    for row in shown.head(20).itertuples():
+        for course in (101, 102):
+            found = pairs.filter((pl.col("student_id") == row.student_id)
+                                 & (pl.col("course_id") == course))["score"].to_list()
+            value = getattr(row, f"score_{course}")
+            assert (found[0] if found else None) == (None if pd.isna(value) else value)
+    # one course: no column per course
+    at.multiselect(key="f_courses").set_value([101])
+    _ok(at.run())
+    assert not [c for c in _students(at).columns if c.startswith("score_")]
+
+
+def test_flagged_only_lists_the_students_with_an_open_flag(demo_db):
+    at = _open("pages/students.py")
+    at.toggle(key="f_flagged").set_value(True)
+    _ok(at.run())
+    shown = _students(at)
+    flagged = _flag_rows(demo_db)
+    assert sorted(shown["student_id"]) == sorted(set(flagged["student_id"].to_list()))
+    first = shown.iloc[0]
+    own = flagged.filter(pl.col("student_id") == int(first["student_id"]))
+    assert first["flags"] == "; ".join(f"{f} ({c})" for f, c in
+                                       own.select("flag", "course_name").iter_rows())
 
 
 def test_selecting_a_student_opens_the_student_page(demo_db):
@@ -443,7 +567,7 @@ def test_an_assignment_from_a_link_lists_its_class_and_filters_by_status(demo_db
     _ok(at.run())
     missing = at.dataframe[0].value
     assert len(missing) == metrics["Missing"] and set(missing["status"]) == {"missing"}
-    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV"]
+    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV", "Parquet"]
     at.session_state["assignment_work_0"] = {
         "selection": {"rows": [0], "columns": [], "cells": []}}
     _ok(at.run())
@@ -487,10 +611,12 @@ def test_a_past_sync_shows_on_the_pages_that_can_with_a_banner(demo_db):
     assert [o.split(" · ")[0] for o in at.selectbox(key="past_sync_widget").options] == [
         "Sync 3", "Sync 2", "Sync 1"]
     assert "Showing the state right after sync 3" in at.warning[0].value
-    assert not at.get("download_button")  # made only when asked for
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download this state" not in labels  # made only when asked for
     at.button(key="past_zip_prepare").click()
     _ok(at.run())
-    assert [b.proto.label for b in at.get("download_button")] == ["Download this state"]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("Download this state") == 1
     past = open_past_state(3)
     try:
         with past.session() as cur:

@@ -18,8 +18,8 @@ from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.past_state import open_past_state
 from tracker_db.read_models import (
     assignment_work,
-    attention,
     courses,
+    flags,
     roster,
     student_record,
     trends,
@@ -65,8 +65,10 @@ def _page_reads(course_id: int, student_ids: list[int]) -> dict[str, Callable[[A
             str(a): assignment_work.get_assignment_work(a, include_inactive=True, cur=c)
             for a in assignment_work.get_course_assignments(course_id, cur=c)["assignment_id"]},
     }
-    for kind, limit in (("needs attention", 10),):
-        reads[kind] = lambda c, n=limit: attention.get_needs_attention(n, cur=c)
+    # Last activity is today's in a past state, so "no activity" there shows only what it
+    # can prove (see tracker_db.past_state); every other rule is history.
+    reads["flags"] = lambda c: flags.get_flags(include_dismissed=True, cur=c).filter(
+        pl.col("rule") != "inactive")
     for sid in student_ids:
         reads[f"student {sid}: profile"] = (
             lambda c, s=sid: student_record.get_student_profile(s, cur=c))

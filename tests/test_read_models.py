@@ -14,14 +14,13 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from tests.conftest import Stores
 from tests.sample_data import make_canvas_data
 from tracker_db.config import Settings
 from tracker_db.db import Database, like_pattern, set_default_database
 from tracker_db.edits import create_curriculum, set_student_group, set_student_tags
 from tracker_db.migrate import open_database
-from tracker_db.read_models.attention import NEEDS_ATTENTION_KINDS, get_needs_attention
 from tracker_db.read_models.courses import get_course_overview
+from tracker_db.read_models.flags import get_flag_board
 from tracker_db.read_models.roster import (
     STUDENT_COLUMNS,
     STUDENT_TABLE_SCHEMA,
@@ -62,16 +61,6 @@ HOSTILE_STUDENT = 5005  # "<script>alert(1)</script>"
 def demo(demo_template: Settings) -> Iterator[Database]:
     """A read-only use of the demo database (tests must not write)."""
     manager = open_database(demo_template)
-    previous = set_default_database(manager)
-    yield manager
-    set_default_database(previous)
-    manager.close()
-
-
-@pytest.fixture
-def demo_copy(demo_template: Settings, stores: Stores) -> Iterator[Database]:
-    """A private copy of the demo database, installed as the process-wide one."""
-    manager = open_database(stores.copy(demo_template, "copy"))
     previous = set_default_database(manager)
     yield manager
     set_default_database(previous)
@@ -122,7 +111,8 @@ def test_sync_state_on_an_empty_database(stores):
         assert not state.has_data and not state.last_attempt_failed
         # Every page query answers an empty database without failing.
         assert get_course_overview(cur=cur).is_empty()
-        assert all(f.is_empty() for f in get_needs_attention(cur=cur).values())
+        board = get_flag_board(cur=cur)
+        assert board.open.is_empty() and board.dismissed.is_empty()
         assert get_students_table(cur=cur).total == 0
         assert get_filter_options(cur=cur) == FilterOptions()
         assert get_score_trend([101], cur=cur).is_empty()
@@ -161,40 +151,6 @@ def test_course_overview_matches_the_raw_tables(demo):
         assert row["last_synced_at"] is not None
     hist = overview.filter(pl.col("course_id") == 104)
     assert hist["name"][0] == "HIST 120: World History <script>alert(1)</script>"
-
-
-def test_needs_attention_lists_are_right_and_explained(demo):
-    lists = get_needs_attention(5)
-    assert list(lists) == list(NEEDS_ATTENTION_KINDS)
-    hidden = _hidden_students(demo)
-
-    low = lists["low_score"]
-    active = _table(demo, "SELECT course_id, student_id, current_score FROM canvas.enrollments "
-                          "WHERE enrollment_state = 'active' AND current_score IS NOT NULL")
-    active = active.filter(~pl.col("student_id").is_in(list(hidden))).unique()
-    expected = sorted(active["current_score"].to_list())[:5]
-    assert low["value"].to_list() == pytest.approx(expected)
-    assert all(text.startswith("current score ") and "median" in text
-               for text in low["explanation"].to_list())
-
-    missing = lists["missing_work"]
-    counts = _table(demo, "SELECT student_id, count(*) AS n FROM canvas.submissions "
-                          "WHERE missing AND NOT coalesce(excused, false) GROUP BY 1")
-    counts = counts.filter(~pl.col("student_id").is_in(list(hidden)))
-    assert missing["value"].to_list() == sorted(counts["n"].to_list(), reverse=True)[:5]
-    assert all("missing submission" in t for t in missing["explanation"].to_list())
-
-    drops = lists["score_drop"]
-    history = _table(demo, "SELECT * FROM history.grade_history")
-    now = _values_at(history, 4, ["course_id", "student_id"], "current_score")
-    before = _values_at(history, 3, ["course_id", "student_id"], "current_score")
-    change = now.join(before, on=["course_id", "student_id"], suffix="_before").with_columns(
-        (pl.col("current_score") - pl.col("current_score_before")).alias("change")
-    ).filter((pl.col("change") < 0) & ~pl.col("student_id").is_in(list(hidden)))
-    expected_drops = sorted(change["change"].to_list())[:5]
-    assert drops["value"].to_list() == pytest.approx(expected_drops)
-    assert all(t.startswith("fell ") and "previous sync" in t
-               for t in drops["explanation"].to_list())
 
 
 def test_change_since_last_sync_matches_the_naive_definition(demo):

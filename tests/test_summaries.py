@@ -38,6 +38,40 @@ def _frame(cur, sql: str, params=None) -> pl.DataFrame:
     return cur.execute(sql, params or []).pl()
 
 
+def _flag_facts(cur) -> pl.DataFrame:
+    """The facts the flag rules read, per pair, walked row by row: the missing streak (missing
+    work due after the last work handed in), the late streak (late work handed in, due after
+    the last handed in on time), and the sorted ids of missing work and of the late streak."""
+    work = _frame(cur, """
+        SELECT s.course_id, s.student_id, s.assignment_id, a.due_at,
+               coalesce(s.missing, false) AS missing, coalesce(s.late, false) AS late,
+               coalesce(s.excused, false) AS excused,
+               s.submitted_at IS NOT NULL
+                   OR s.workflow_state IN ('submitted', 'graded', 'pending_review') AS handed_in
+        FROM canvas.submissions AS s JOIN canvas.assignments AS a USING (assignment_id)
+    """)
+    rows = []
+    for (course, student), pair in work.group_by(["course_id", "student_id"]):
+        counted = pair.filter(~pl.col("excused"))
+        missing_ids = sorted(counted.filter(pl.col("missing"))["assignment_id"].to_list())
+        dated = counted.filter(pl.col("due_at").is_not_null())
+        handed = dated.filter(pl.col("handed_in"))["due_at"].max()
+        on_time = dated.filter(pl.col("handed_in") & ~pl.col("late"))["due_at"].max()
+        streak = dated.filter(pl.col("missing") & ~pl.col("handed_in")
+                              & (pl.col("due_at") > handed if handed is not None else pl.lit(True)))
+        late = dated.filter(pl.col("late") & pl.col("handed_in")
+                            & (pl.col("due_at") > on_time if on_time is not None else pl.lit(True)))
+        late_ids = sorted(late["assignment_id"].to_list())
+        rows.append({"course_id": course, "student_id": student,
+                     "missing_streak": streak.height, "late_streak": late.height,
+                     "missing_assignments": ",".join(map(str, missing_ids)) or None,
+                     "late_streak_assignments": ",".join(map(str, late_ids)) or None})
+    schema = {"course_id": pl.Int64, "student_id": pl.Int64, "missing_streak": pl.Int64,
+              "late_streak": pl.Int64, "missing_assignments": pl.String,
+              "late_streak_assignments": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
 def expected_course_students(cur, last_sync_id: int) -> pl.DataFrame:
     """summary.course_students by its definition, computed in polars from layers 0-2."""
     speaking = _frame(cur, "SELECT * FROM canvas.course_students")
@@ -65,6 +99,7 @@ def expected_course_students(cur, last_sync_id: int) -> pl.DataFrame:
         speaking.join(work, on=["course_id", "student_id"], how="left")
         .join(before, on=["course_id", "student_id"], how="left")
         .join(changed, on=["course_id", "student_id"], how="left")
+        .join(_flag_facts(cur), on=["course_id", "student_id"], how="left")
         .select(
             sync_id=pl.lit(last_sync_id, pl.Int64), course_id="course_id",
             student_id="student_id", listed=pl.lit(True), enrollment_id="enrollment_id",
@@ -74,6 +109,11 @@ def expected_course_students(cur, last_sync_id: int) -> pl.DataFrame:
             late_count=pl.col("late_count").fill_null(0),
             grade_changed=pl.col("grade_changed").fill_null(False),
             previous_score="previous_score",
+            last_activity_at="last_activity_at",
+            missing_streak=pl.col("missing_streak").fill_null(0),
+            late_streak=pl.col("late_streak").fill_null(0),
+            missing_assignments="missing_assignments",
+            late_streak_assignments="late_streak_assignments",
         )
     )
     # Pairs layer 0 holds as removed, Canvas no longer lists, and history knows.
@@ -92,6 +132,10 @@ def expected_course_students(cur, last_sync_id: int) -> pl.DataFrame:
             enrollment_state=pl.lit("removed"), current_score="current_score",
             missing_count=pl.lit(0, pl.Int64), late_count=pl.lit(0, pl.Int64),
             grade_changed=pl.lit(False), previous_score=pl.lit(None, pl.Float64),
+            last_activity_at=pl.lit(None, pl.Datetime("us", "UTC")),
+            missing_streak=pl.lit(0, pl.Int64), late_streak=pl.lit(0, pl.Int64),
+            missing_assignments=pl.lit(None, pl.String),
+            late_streak_assignments=pl.lit(None, pl.String),
         )
     )
     return pl.concat([listed, removed], how="vertical_relaxed").sort(
@@ -321,9 +365,12 @@ def test_the_migration_fills_the_summaries_of_an_existing_database(fake, cur):
     assert _frame(cur, "SELECT * FROM summary.hidden_submission_changes").height > 0
     assert _frame(cur, "SELECT * FROM summary.work_changes").height > 0
     assert _frame(cur, "SELECT * FROM lifecycle.enrollment_changes").height > 0
-    # Take the database back to before migration 0006 (and 0007 and 0011, which build on
-    # it), with its syncs kept.
+    # Take the database back to before migration 0006 (and 0007, 0011 and 0014, which
+    # build on it), with its syncs kept.
     for statement in (
+        "DROP TABLE meta.flag_rules",
+        "DROP TABLE meta.flag_decisions",
+        "DELETE FROM ops.schema_migrations WHERE version = 14",
         "DROP TABLE lifecycle.enrollment_changes",
         "DELETE FROM ops.schema_migrations WHERE version = 11",
         "DROP MACRO TABLE canvas.reported_course_work",
@@ -338,7 +385,7 @@ def test_the_migration_fills_the_summaries_of_an_existing_database(fake, cur):
     ):
         cur.execute(statement)
 
-    assert apply_migrations(cur) == [6, 7, 11]
+    assert apply_migrations(cur) == [6, 7, 11, 14]
     assert snapshot(cur, layers) == written
 
 

@@ -9,7 +9,7 @@ go through the same validators, statements and messages, and a refused edit chan
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Final
 
@@ -17,6 +17,7 @@ import polars as pl
 
 from tracker_db.db import Cursor, using, write
 from tracker_db.errors import DataValidationError
+from tracker_db.flag_rules import RuleSetting, validate_setting
 from tracker_db.read_models.preferences import TIME_ZONE_SETTING, is_known_time_zone
 from tracker_db.store import settings as stored_settings
 from tracker_db.store import teacher_data
@@ -49,6 +50,8 @@ __all__ = [
     "create_curriculum",
     "delete_curriculum",
     "delete_student_note",
+    "dismiss_flags",
+    "flag_again",
     "removed_keys",
     "rename_curriculum",
     "save_assignment_metadata",
@@ -58,6 +61,8 @@ __all__ = [
     "set_assignment_metadata",
     "set_course_metadata",
     "set_curriculum_courses",
+    "set_flag_rule",
+    "set_flag_rules",
     "set_student_group",
     "set_student_tags",
     "set_time_zone",
@@ -382,3 +387,108 @@ def set_time_zone(name: str | None, *, cur: Cursor | None = None) -> None:
             f"{name!r} is not a time zone name this machine knows (e.g. Europe/Amsterdam)")
     with using(cur) as c:
         write(c, lambda c: stored_settings.write_settings(c, {TIME_ZONE_SETTING: name}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags: the rules' settings, and a teacher's say about a single flag
+
+
+def set_flag_rule(
+    rule: str, *, enabled: bool, threshold: float, days: int | None = None,
+    cur: Cursor | None = None,
+) -> RuleSetting:
+    """Set when a flag rule fires (``tracker_db.flag_rules.RULES``); kept for every process.
+
+    Args:
+        rule: The rule's name.
+        enabled: Whether it raises flags.
+        threshold: Its threshold, in the rule's unit.
+        days: Its period, for a rule that has one (None: the default period).
+        cur: Cursor to use.
+
+    Returns:
+        The setting as stored.
+
+    Raises:
+        DataValidationError: The rule is unknown or a value is out of its range (the message
+            names the rule and the value); nothing was written.
+    """
+    setting = validate_setting(rule, enabled, threshold, days)
+    with using(cur) as c:
+        write(c, lambda c: teacher_data.save_rule_setting(c, setting))
+    return setting
+
+
+def set_flag_rules(settings: Iterable[RuleSetting], *, cur: Cursor | None = None) -> int:
+    """Set several rules in one transaction: all are checked first, and a refused one
+    writes none of them.
+
+    Returns:
+        How many rules were set.
+
+    Raises:
+        DataValidationError: A rule is unknown or a value is out of range.
+    """
+    checked = [validate_setting(s.rule, s.enabled, s.threshold, s.days) for s in settings]
+
+    def save(c: Cursor) -> int:
+        for setting in checked:
+            teacher_data.save_rule_setting(c, setting)
+        return len(checked)
+
+    with using(cur) as c:
+        return write(c, save)
+
+
+def _decide(flags: Iterable[Mapping[str, Any]], action: str, note: object,
+            cur: Cursor | None) -> int:
+    chosen = list(flags)
+    if not chosen:
+        raise DataValidationError("choose at least one flag")
+
+    def record(c: Cursor) -> int:
+        for flag in chosen:
+            teacher_data.add_flag_decision(
+                c, flag.get("course_id"), flag.get("student_id"), flag.get("rule"),
+                flag.get("facts"), action, note)
+        return len(chosen)
+
+    with using(cur) as c:
+        return write(c, record)
+
+
+def dismiss_flags(
+    flags: Iterable[Mapping[str, Any]], note: str | None = None, *, cur: Cursor | None = None
+) -> int:
+    """Dismiss flags while their facts stay as they are, in one transaction.
+
+    Each flag is a row of ``read_models.flags.get_flags`` (``course_id``, ``student_id``,
+    ``rule`` and ``facts`` are read). When a flag's facts change (more missing work, another
+    score) it is raised again; the dismissal stays in its history.
+
+    Args:
+        flags: The flags to dismiss.
+        note: Why, for the flag's history (optional).
+        cur: Cursor to use.
+
+    Returns:
+        How many flags were dismissed.
+
+    Raises:
+        DataValidationError: No flag was given, an id, rule or facts are invalid, or the note
+            is too long; nothing was written.
+    """
+    return _decide(flags, "dismiss", note, cur)
+
+
+def flag_again(flags: Iterable[Mapping[str, Any]], *, cur: Cursor | None = None) -> int:
+    """Undo dismissals, in one transaction: the flags show again (the dismissals stay in
+    their history). Flags as for ``dismiss_flags``.
+
+    Returns:
+        How many flags were raised again.
+
+    Raises:
+        DataValidationError: No flag was given, or an id, rule or facts are invalid.
+    """
+    return _decide(flags, "flag again", None, cur)

@@ -1,4 +1,5 @@
-"""Files the app hands out (CSV today): what a table shows, safe to open in a spreadsheet.
+"""Files the app hands out (CSV and Parquet): what a table shows, CSV safe to open in a
+spreadsheet.
 
 A spreadsheet evaluates a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return as a formula, so a Canvas name like ``=HYPERLINK("https://evil", "x")`` would
@@ -9,6 +10,7 @@ text cell is quoted); numbers stay numbers, rounded as the page shows them.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -56,3 +58,12 @@ def to_csv(frame: pl.DataFrame, columns: Mapping[str, Column]) -> bytes:
         shown.append(expr.alias(column.label))
     table = frame.select(shown)
     return b"\xef\xbb\xbf" + table.write_csv(quote_style="non_numeric").encode("utf-8")
+
+
+def to_parquet(frame: pl.DataFrame, columns: Mapping[str, Column]) -> bytes:
+    """Return ``frame``'s ``columns`` as a Parquet file under the page's headings, values as
+    stored (types kept, numbers not rounded: for analysis rather than reading)."""
+    buffer = io.BytesIO()
+    frame.select(pl.col(name).alias(column.label) for name, column in columns.items()
+                 ).write_parquet(buffer)
+    return buffer.getvalue()

@@ -9,8 +9,10 @@ its own queries: nothing is written twice, no query has an "as of" variant. The 
 database is only read, in one snapshot.
 
 What layer 2 does not keep is what it is now: names, points possible, due dates, sections
-(or the last name layer 0 saw, for what Canvas no longer lists), teachers' notes, tags and
-curricula, and the settings.
+(or the last name layer 0 saw, for what Canvas no longer lists), teachers' notes, tags,
+curricula, flag rules and decisions, the settings, and each student's last activity in
+Canvas. So the "No activity" flag of a past state fires only where today's last activity
+proves it did then (a last activity later than that sync says nothing about before).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ PAST_TABLES = {
     "meta.assignment_metadata": "meta_assignment_metadata",
     "meta.student_metadata": "meta_student_metadata",
     "meta.student_notes": "meta_student_notes",
+    "meta.flag_rules": "meta_flag_rules",
+    "meta.flag_decisions": "meta_flag_decisions",
     "history.grade_history": "history_grade_history",
     "history.assignment_scores": "history_assignment_scores",
     "lifecycle.enrollment_changes": "lifecycle_enrollment_changes",

@@ -57,7 +57,8 @@ ORDER BY kind_order, lower(label), value
 --   (part of the name, sortable name, login or SIS id, or the exact Canvas id; '' for all),
 --   $include_inactive BOOLEAN (lift the layer-0 filter and add the pairs Canvas no longer
 --   lists), $limit BIGINT, $person_level BOOLEAN (no curriculum, course, section or state
---   filter is set).
+--   filter is set), $flagged_only BOOLEAN (only the students of $flagged_ids BIGINT[]).
+-- course_scores lists each shown course's id, label and score (for a column per course).
 -- A row shows a student's pairs (course, student) from summary.course_students: the courses
 -- default views show, plus with $include_inactive the pairs Canvas no longer lists (state
 -- 'removed', last recorded score). Course-level filters pick enrollments; a student matches
@@ -119,6 +120,8 @@ found AS (
       AND (len($groups::VARCHAR[]) = 0 OR s.student_id IN (
                SELECT student_id FROM meta.student_metadata
                WHERE list_contains($groups::VARCHAR[], custom_group)))
+
+      AND (NOT $flagged_only OR list_contains($flagged_ids::BIGINT[], s.student_id))
 ),
 page_students AS (
     SELECT * FROM found ORDER BY sort_key, student_id LIMIT $limit
@@ -140,7 +143,7 @@ page_pairs AS (
     SEMI JOIN matching_pairs USING (course_id, student_id)
 ),
 per_course AS (
-    SELECT p.student_id,
+    SELECT p.student_id, p.course_id,
            coalesce(c.course_code, c.name, 'course ' || p.course_id) AS label,
            coalesce(p.enrollment_state, '-') AS state,
            p.current_score,
@@ -162,6 +165,8 @@ SELECT p.student_id, p.name,
        avg(r.change) AS change_since_last_sync,
        array_to_string(p.tags, ', ') AS tags,
        p.custom_group,
+       list({'course_id': r.course_id, 'label': r.label, 'score': r.current_score}
+            ORDER BY r.label, r.course_id) AS course_scores,
        p.total
 FROM page AS p
 JOIN per_course AS r USING (student_id)

@@ -134,3 +134,16 @@ DELETE FROM meta.student_notes WHERE note_id::VARCHAR = ?
 -- name: untracked_course_ids
 -- Courses a teacher switched off: listed by a sync, never fetched further.
 SELECT course_id FROM meta.course_metadata WHERE NOT tracking_enabled
+
+-- name: delete_flag_rule
+-- A rule's setting, before it is set again. Parameter: the rule.
+DELETE FROM meta.flag_rules WHERE rule = ?
+
+-- name: insert_flag_rule
+INSERT INTO meta.flag_rules (rule, enabled, threshold, days)
+VALUES ($rule, $enabled, $threshold, $days)
+
+-- name: insert_flag_decision
+-- One decision about one flag (the table is append-only: decisions are its history).
+INSERT INTO meta.flag_decisions (decision_id, course_id, student_id, rule, facts, action, note)
+VALUES ($decision_id, $course_id, $student_id, $rule, $facts, $action, $note)

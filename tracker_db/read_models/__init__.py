@@ -6,7 +6,7 @@ show, so a page only reads widgets, calls these, and renders. Nothing here write
 |---|---|---|
 | ``sync_status`` | where the database stands with syncs; past runs | sidebar, Sync |
 | ``courses`` | each course as it stands now | Overview |
-| ``attention`` | who needs attention, and why | Overview |
+| ``flags`` | who the flag rules flag, and why; dismissed flags | Overview, Students, Student |
 | ``roster`` | finding students: filters, the table, a name search | Students, Student |
 | ``student_record`` | one student: courses, scores over time, work, notes | Student |
 | ``trends`` | a course or curriculum over time; how scores spread | Progress |

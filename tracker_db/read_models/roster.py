@@ -16,7 +16,8 @@ import polars as pl
 from tracker_db.db import Cursor, like_pattern, sql_file, using
 from tracker_db.errors import DataValidationError
 from tracker_db.exports import Column, to_csv
-from tracker_db.read_models.display import shorten_columns
+from tracker_db.read_models.display import shorten, shorten_columns
+from tracker_db.read_models.flags import get_flagged_students
 from tracker_db.read_models.preferences import zone_info
 from tracker_db.validation import validate_id
 
@@ -103,6 +104,7 @@ class StudentFilters:
         states: Enrollments in any of these states.
         search: Part of the name, sortable name, login or SIS id, or the exact Canvas id.
         include_inactive: Also show students inactive or archived in layer 0.
+        flagged: Only students with an open flag (in the chosen courses or curricula).
     """
 
     curricula: tuple[str, ...] = ()
@@ -113,11 +115,18 @@ class StudentFilters:
     states: tuple[str, ...] = ()
     search: str = ""
     include_inactive: bool = False
+    flagged: bool = False
 
     @property
     def course_level(self) -> bool:
         """Whether a filter picks enrollments (then rows show only the matching courses)."""
         return bool(self.curricula or self.course_ids or self.section_ids or self.states)
+
+    @property
+    def column_per_course(self) -> bool:
+        """Whether the table has a score column per course: a curriculum or several courses
+        are chosen."""
+        return bool(self.curricula) or len(set(self.course_ids)) > 1
 
 
 @dataclass(frozen=True)
@@ -128,14 +137,18 @@ class StudentTable:
         rows: Columns student_id, name, courses, enrollment_states and current_scores (both
             in the order of courses),
             mean_score, missing, late, change_since_last_sync (mean over the courses, in
-            points; None before a second sync), tags, custom_group.
+            points; None before a second sync), tags, custom_group, flags (the open flags
+            in words), then with a column per course ``score_<course id>``.
         total: How many students matched the filters in all.
         limit: The most rows a page holds.
+        columns: The columns as the page shows them, in order (``STUDENT_COLUMNS`` and
+            the per-course ones).
     """
 
     rows: pl.DataFrame
     total: int
     limit: int
+    columns: dict[str, Column] = field(default_factory=dict)
 
     @property
     def truncated(self) -> bool:
@@ -155,6 +168,7 @@ STUDENT_TABLE_SCHEMA: dict[str, pl.DataType] = {
     "change_since_last_sync": pl.Float64(),
     "tags": pl.String(),
     "custom_group": pl.String(),
+    "flags": pl.String(),
 }
 
 
@@ -184,6 +198,7 @@ def get_students_table(
     f = filters or StudentFilters()
     limit = max(1, min(int(limit), 10_000))
     with using(cur) as c:
+        flagged = get_flagged_students(course_ids=f.course_ids, curricula=f.curricula, cur=c)
         frame = c.execute(
             _SQL["students_table"],
             {
@@ -198,12 +213,41 @@ def get_students_table(
                 "limit": limit,
                 # without course-level filters, students come from summary.students alone
                 "person_level": not f.course_level,
+                "flagged_only": f.flagged,
+                "flagged_ids": flagged["student_id"].to_list(),
             },
         ).pl()
     total = int(frame["total"][0]) if frame.height else 0
-    rows = frame.drop("total") if frame.height else pl.DataFrame(schema=STUDENT_TABLE_SCHEMA)
+    course_scores = frame.select("student_id", "course_scores") if frame.height else None
+    rows = (frame.drop("total", "course_scores") if frame.height
+            else pl.DataFrame(schema={k: v for k, v in STUDENT_TABLE_SCHEMA.items()
+                                      if k != "flags"}))
+    rows = rows.join(flagged.select("student_id", "flags"), on="student_id", how="left")
     rows = shorten_columns(rows, ("name", "courses", "tags", "custom_group"))
-    return StudentTable(rows=rows.cast(STUDENT_TABLE_SCHEMA), total=total, limit=limit)  # type: ignore[arg-type]
+    rows = rows.cast(STUDENT_TABLE_SCHEMA)  # type: ignore[arg-type]
+    columns = dict(STUDENT_COLUMNS)
+    if f.column_per_course and course_scores is not None:
+        rows, per_course = _column_per_course(rows, course_scores)
+        columns.update(per_course)
+    return StudentTable(rows=rows, total=total, limit=limit, columns=columns)
+
+
+def _column_per_course(
+    rows: pl.DataFrame, course_scores: pl.DataFrame
+) -> tuple[pl.DataFrame, dict[str, Column]]:
+    # One score column per course shown, ordered by the course's label (as in "courses").
+    scores = course_scores.explode("course_scores").unnest("course_scores")
+    courses = scores.select("course_id", "label").unique().sort("label", "course_id")
+    columns = {
+        f"score_{cid}": Column(shorten(label, 40) or str(cid), decimals=1, width=80,
+                               help=f"Current score (%) in {label}")
+        for cid, label in courses.iter_rows()
+    }
+    wide = scores.pivot(on="course_id", index="student_id", values="score",
+                        aggregate_function="first")
+    wide = wide.rename({c: f"score_{c}" for c in wide.columns if c != "student_id"})
+    wide = wide.select("student_id", *[pl.col(n).cast(pl.Float64) for n in columns])
+    return rows.join(wide, on="student_id", how="left"), columns
 
 
 #: The students table as the page shows it, column by column (and so the download too).
@@ -229,12 +273,15 @@ STUDENT_COLUMNS: dict[str, Column] = {
         help="Mean change of the course scores since the previous sync, in points"),
     "tags": Column("Tags", width=70),
     "custom_group": Column("Group", width=64),
+    "flags": Column("Flags", width=150,
+                    help="Open flags, with their courses (the Overview lists why each fired)"),
 }
 
 
-def students_csv(rows: pl.DataFrame) -> bytes:
-    """Return the rows as the page shows them, as CSV safe to open in a spreadsheet."""
-    return to_csv(rows, STUDENT_COLUMNS)
+def students_csv(rows: pl.DataFrame, columns: dict[str, Column] | None = None) -> bytes:
+    """Return the rows as the page shows them (``StudentTable.columns``; default the
+    ``STUDENT_COLUMNS``), as CSV safe to open in a spreadsheet."""
+    return to_csv(rows, columns or STUDENT_COLUMNS)
 
 
 def search_students(text: str, limit: int = 50, *, cur: Cursor | None = None) -> pl.DataFrame:

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from tracker_db.db import Cursor, sql_file, using
+from tracker_db.exports import Column
 from tracker_db.read_models.display import shorten_columns
 from tracker_db.read_models.sync_status import get_sync_state
 from tracker_db.validation import validate_id
@@ -32,6 +33,32 @@ def get_student_profile(student_id: int, *, cur: Cursor | None = None) -> dict[s
     frame = shorten_columns(frame, ("name", "sortable_name", "login_id", "sis_user_id",
                                     "removal_reason"))
     return frame.row(0, named=True) if frame.height else None
+
+
+#: The Student page's course table as shown (and so its download).
+COURSE_COLUMNS: dict[str, Column] = {
+    "course_name": Column("Course", width=230),
+    "section_name": Column("Section", width=110),
+    "enrollment_state": Column("Enrollment", width=95),
+    "current_score": Column("Current score", decimals=1, width=105),
+    "current_grade": Column("Grade", width=60),
+    "missing": Column("Missing", width=64),
+    "late": Column("Late", width=48),
+    "change_since_last_sync": Column(
+        "Change", decimals=1, width=70,
+        help="Change of the current score since the previous sync, in points"),
+}
+#: The Student page's assignments table as shown (and so its download).
+ASSIGNMENT_COLUMNS: dict[str, Column] = {
+    "course_label": Column("Course", width=80),
+    "assignment_name": Column("Assignment", width=200),
+    "due_at": Column("Due", width=175),
+    "score": Column("Score", width=60),
+    "points_possible": Column("Out of", width=60),
+    "score_percent": Column("%", decimals=0, width=50),
+    "status": Column("Status", width=100),
+    "submitted_at": Column("Submitted", width=175),
+}
 
 
 def get_student_courses(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:

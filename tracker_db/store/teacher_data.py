@@ -21,6 +21,7 @@ import polars as pl
 
 from tracker_db.db import Cursor, count, one_row, sql_file, staged
 from tracker_db.errors import DataValidationError
+from tracker_db.flag_rules import RuleSetting, rule_spec
 from tracker_db.store import OwnedRows
 from tracker_db.validation import (
     MAX_SLUG_LENGTH,
@@ -57,10 +58,12 @@ OWNED_ROWS = OwnedRows({
     "student": [
         ("meta.student_notes", "student_id = ?"),
         ("meta.student_metadata", "student_id = ?"),
+        ("meta.flag_decisions", "student_id = ?"),
     ],
     "course": [
         ("meta.course_metadata", "course_id = ?"),
         ("meta.curriculum_courses", "course_id = ?"),
+        ("meta.flag_decisions", "course_id = ?"),
         ("meta.assignment_metadata", _COURSE_ASSIGNMENTS),
     ],
     "assignment": [
@@ -467,3 +470,51 @@ def delete_note(cur: Cursor, note_id: object) -> None:
     if not count(cur, _SQL["count_note"], [str(note_id)]):
         raise DataValidationError(f"no note with id {note_id!r}")
     cur.execute(_SQL["delete_note"], [str(note_id)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags: the teachers' settings of the rules, and their decisions about single flags
+
+#: What a teacher can decide about a flag.
+FLAG_ACTIONS = ("dismiss", "flag again")
+#: The longest facts a decision records (ids of missing work, a score).
+MAX_FACTS_LENGTH = 20_000
+
+
+def save_rule_setting(cur: Cursor, setting: RuleSetting) -> None:
+    """Store one rule's setting, replacing the earlier one (inside a transaction).
+
+    ``setting`` comes from ``flag_rules.validate_setting``, which checked it.
+    """
+    cur.execute(_SQL["delete_flag_rule"], [setting.rule])
+    cur.execute(_SQL["insert_flag_rule"], {
+        "rule": setting.rule, "enabled": setting.enabled, "threshold": setting.threshold,
+        "days": setting.days,
+    })
+
+
+def add_flag_decision(
+    cur: Cursor, course_id: object, student_id: object, rule: object, facts: object,
+    action: str, note: object = None,
+) -> str:
+    """Validate and record a decision about one flag (inside a transaction); return its id.
+
+    Raises:
+        DataValidationError: An id is not a positive integer, the rule or action is unknown,
+            the facts are missing, or the note is too long; nothing was written.
+    """
+    if action not in FLAG_ACTIONS:
+        raise DataValidationError(f"a flag can be dismissed or flagged again, not {action!r}")
+    if not isinstance(facts, str) or not facts or len(facts) > MAX_FACTS_LENGTH:
+        raise DataValidationError("a flag decision needs the facts the flag stands on")
+    params = {
+        "decision_id": str(uuid.uuid4()),
+        "course_id": validate_id(course_id, "course id"),
+        "student_id": validate_id(student_id, "student id"),
+        "rule": rule_spec(rule).rule,
+        "facts": facts,
+        "action": action,
+        "note": validate_text(note, "note"),
+    }
+    cur.execute(_SQL["insert_flag_decision"], params)
+    return str(params["decision_id"])

@@ -1,0 +1,192 @@
+"""Flags: the students the teachers' rules say need them, each with the reason in words.
+
+The rules are in ``tracker_db.flag_rules``; a teacher's settings of them and their
+decisions (dismiss, flag again) are teachers' data, written by ``tracker_db.edits``. A
+dismissed flag stays dismissed while the facts it stood on stay the same (the same missing
+work, the same score, ...); when they change it is raised again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from tracker_db.db import Cursor, sql_file, using
+from tracker_db.exports import Column, to_csv
+from tracker_db.flag_rules import RULES, RuleSetting, default_setting
+from tracker_db.read_models.display import shorten_columns
+from tracker_db.validation import validate_id
+
+_SQL = sql_file("read_models/flags")
+
+FLAG_SCHEMA: dict[str, pl.DataType] = {
+    "course_id": pl.Int64(),
+    "course_name": pl.String(),
+    "student_id": pl.Int64(),
+    "student_name": pl.String(),
+    "rule": pl.String(),
+    "flag": pl.String(),
+    "value": pl.Float64(),
+    "reason": pl.String(),
+    "facts": pl.String(),
+    "dismissed": pl.Boolean(),
+    "dismissed_note": pl.String(),
+    "dismissed_at": pl.Datetime("us", "UTC"),
+}
+
+#: The flags table as pages show it (and so its download).
+FLAG_COLUMNS: dict[str, Column] = {
+    "student_name": Column("Student", width=170),
+    "course_name": Column("Course", width=110),
+    "flag": Column("Flag", width=140),
+    "reason": Column("Why", width=430),
+}
+#: The same, for dismissed flags.
+DISMISSED_COLUMNS: dict[str, Column] = {
+    **FLAG_COLUMNS,
+    "reason": Column("Why", width=300),
+    "dismissed_note": Column("Note", width=200),
+}
+
+#: A student's flag history as shown.
+DECISION_COLUMNS: dict[str, Column] = {
+    "decided_at": Column("When", width=175),
+    "course_name": Column("Course", width=110),
+    "flag": Column("Flag", width=150),
+    "action": Column("Decision", width=90),
+    "note": Column("Note", width=300),
+}
+
+
+def get_rule_settings(*, cur: Cursor | None = None) -> list[RuleSetting]:
+    """Return every rule as it is set now (a teacher's setting, else its defaults), in the
+    order of ``RULES``."""
+    with using(cur) as c:
+        stored = {row[0]: row for row in c.execute(_SQL["stored_rules"]).fetchall()}
+    settings = []
+    for rule in RULES:
+        if rule in stored:
+            _, enabled, threshold, days = stored[rule]
+            settings.append(RuleSetting(rule, bool(enabled), float(threshold),
+                                        None if days is None else int(days)))
+        else:
+            settings.append(default_setting(rule))
+    return settings
+
+
+def _parameters(settings: Iterable[RuleSetting]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for s in settings:
+        params[f"{s.rule}_on"] = s.enabled
+        params[f"{s.rule}_threshold"] = s.threshold
+        if s.rule == "score_drop_days":
+            params["drop_days"] = s.days
+    return params
+
+
+def get_flags(
+    *,
+    course_ids: Iterable[int] = (),
+    curricula: Iterable[str] = (),
+    student_ids: Iterable[int] = (),
+    include_dismissed: bool = False,
+    cur: Cursor | None = None,
+) -> pl.DataFrame:
+    """Return the flags the rules raise as of the latest sync, by student and course.
+
+    Args:
+        course_ids: Only these courses (empty: every course).
+        curricula: Only the courses of these curricula (empty: every course).
+        student_ids: Only these students (empty: every student).
+        include_dismissed: Also the flags a teacher dismissed (``dismissed`` is then true).
+        cur: Cursor to use.
+
+    Returns:
+        One row per (course, student, rule), columns of ``FLAG_SCHEMA``: ``flag`` the rule's
+        label, ``reason`` why it fired in words, ``facts`` what a dismissal is about (pass it
+        back to ``edits.dismiss_flag``), and the dismissal's note and time.
+    """
+    courses = sorted({validate_id(i, "course id") for i in course_ids})
+    students = sorted({validate_id(i, "student id") for i in student_ids})
+    with using(cur) as c:
+        params = _parameters(get_rule_settings(cur=c))
+        params.update(course_ids=courses, student_ids=students,
+                      curricula=sorted({str(c) for c in curricula}))
+        frame = c.execute(_SQL["flags"], params).pl()
+    labels = {rule: spec.label for rule, spec in RULES.items()}
+    frame = frame.with_columns(flag=pl.col("rule").replace_strict(labels, default=None))
+    if not include_dismissed:
+        frame = frame.filter(~pl.col("dismissed"))
+    frame = shorten_columns(frame, ("student_name", "course_name"))
+    return frame.select(list(FLAG_SCHEMA)).cast(FLAG_SCHEMA)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class FlagBoard:
+    """The flags a page lists, open and dismissed, and the rules that raised them.
+
+    Attributes:
+        open: Flags not dismissed (``get_flags`` columns).
+        dismissed: Flags a teacher dismissed whose facts have not changed since.
+        rules: Every rule as it is set now.
+    """
+
+    open: pl.DataFrame
+    dismissed: pl.DataFrame
+    rules: list[RuleSetting]
+
+    @property
+    def rules_on(self) -> list[RuleSetting]:
+        """The rules that raise flags now."""
+        return [r for r in self.rules if r.enabled]
+
+
+def get_flag_board(
+    *, course_ids: Iterable[int] = (), student_ids: Iterable[int] = (),
+    cur: Cursor | None = None,
+) -> FlagBoard:
+    """Return the open and the dismissed flags (of some courses or students), and the
+    rules as set; arguments as ``get_flags``."""
+    with using(cur) as c:
+        every = get_flags(course_ids=course_ids, student_ids=student_ids,
+                          include_dismissed=True, cur=c)
+        rules = get_rule_settings(cur=c)
+    return FlagBoard(open=every.filter(~pl.col("dismissed")),
+                     dismissed=every.filter(pl.col("dismissed")), rules=rules)
+
+
+def get_flagged_students(
+    *, course_ids: Iterable[int] = (), curricula: Iterable[str] = (),
+    cur: Cursor | None = None,
+) -> pl.DataFrame:
+    """Return each student with a flag that is not dismissed (in some courses, arguments as
+    ``get_flags``): ``student_id``, ``flags`` (the flags' names with their courses, in
+    words) and ``flag_count``."""
+    flags = get_flags(course_ids=course_ids, curricula=curricula, cur=cur)
+    return (
+        flags.group_by("student_id", maintain_order=True)
+        .agg(flags=pl.concat_str(pl.col("flag"), pl.lit(" ("), pl.col("course_name"),
+                                 pl.lit(")")).str.join("; "),
+             flag_count=pl.len().cast(pl.Int64))
+    )
+
+
+def get_flag_decisions(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
+    """Return every decision about a student's flags, newest first: when, the course, the
+    flag's name, the action ("dismiss" or "flag again"), the note, and the facts then."""
+    sid = validate_id(student_id, "student id")
+    with using(cur) as c:
+        frame = c.execute(_SQL["decisions_of_student"], [sid]).pl()
+    labels = {rule: spec.label for rule, spec in RULES.items()}
+    return shorten_columns(
+        frame.with_columns(flag=pl.col("rule").replace_strict(labels, default=pl.col("rule"))),
+        ("course_name",),
+    )
+
+
+def flags_csv(rows: pl.DataFrame, *, dismissed: bool = False) -> bytes:
+    """Return flags as the page shows them, as CSV safe to open in a spreadsheet."""
+    return to_csv(rows, DISMISSED_COLUMNS if dismissed else FLAG_COLUMNS)
