@@ -254,26 +254,26 @@ def _column_per_course(
 #: The widths add up to what fits a 1400-pixel window beside the sidebar; a longer cell
 #: ends in an ellipsis and shows whole on hover.
 STUDENT_COLUMNS: dict[str, Column] = {
-    "student_id": Column("Canvas id", width=80),
-    "name": Column("Name", width=130),
-    "courses": Column("Courses", width=115),
+    "student_id": Column("Canvas id", width=72),
+    "name": Column("Name", width=120),
+    "courses": Column("Courses", width=100),
     "enrollment_states": Column(
-        "Enrollment", width=100,
+        "Enrollment", width=90,
         help="Each course's enrollment, in the order listed: active, invited, inactive or "
         "completed (as Canvas says), or removed (Canvas no longer lists the student there; "
         "shown with Include inactive students)"),
     "current_scores": Column(
-        "Scores", width=95, help="Current score (%) in each course, in the order listed"),
+        "Scores", width=85, help="Current score (%) in each course, in the order listed"),
     "mean_score": Column("Mean", decimals=1, width=60,
                          help="Mean of the current course scores (%)"),
     "missing": Column("Missing", width=64),
     "late": Column("Late", width=48),
     "change_since_last_sync": Column(
-        "Change", decimals=1, width=64,
+        "Change", decimals=1, width=58,
         help="Mean change of the course scores since the previous sync, in points"),
-    "tags": Column("Tags", width=70),
-    "custom_group": Column("Group", width=64),
-    "flags": Column("Flags", width=150,
+    "tags": Column("Tags", width=60),
+    "custom_group": Column("Group", width=56),
+    "flags": Column("Flags", width=80,
                     help="Open flags, with their courses (the Overview lists why each fired)"),
 }
 
