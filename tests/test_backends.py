@@ -313,7 +313,7 @@ def test_processes_opening_a_new_lake_at_once_make_one_schema(stores, tmp_path):
            **Stores.env(settings)}
     openers = [subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(3)]
+               for _ in range(5)]
     for opener in openers:
         out, err = opener.communicate(timeout=120)
         assert opener.returncode == 0 and out.strip() == "ok", err

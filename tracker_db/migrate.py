@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from tracker_db.config import Settings
 from tracker_db.db import WRITE_TOKEN_DDL, Cursor, Database, count, sql_dir, write
-from tracker_db.errors import DatabaseError, MigrationError
+from tracker_db.errors import DatabaseError, MigrationError, WriteConflictError
+
+T = TypeVar("T")
 
 _FILENAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -112,6 +115,10 @@ def _bootstrap(cur: Cursor) -> None:
     try:
         if count(cur, _BOOTSTRAPPED) < 2:
             write(cur, lambda c: c.execute(_BOOTSTRAP + WRITE_TOKEN_DDL), take_token=False)
+    except WriteConflictError as e:
+        # Lost every try to other processes bootstrapping at once: fine if one of them did.
+        if count(cur, _BOOTSTRAPPED) < 2:
+            raise MigrationError(f"cannot create the migration ledger: {e}") from e
     except (duckdb.Error, DatabaseError) as e:
         raise MigrationError(f"cannot create the migration ledger: {e}") from e
 
@@ -121,6 +128,25 @@ def _record(cur: Cursor, migration: Migration) -> None:
         "INSERT INTO ops.schema_migrations VALUES (?, ?, ?, now())",
         [migration.version, migration.name, migration.checksum],
     )
+
+
+def _write_once(
+    cur: Cursor, work: Callable[[Cursor], T], migrations: list[Migration], done_elsewhere: T
+) -> T:
+    """Run a migration's transaction with ``write``; when it lost every try to other
+    processes, look at the ledger (outside any transaction) before giving up.
+
+    Processes opening a new lake at once all race to apply the same migrations, and the
+    losers' retries keep colliding with each other's. Once the ledger holds every one of
+    ``migrations``, another process applied them: return ``done_elsewhere``.
+    """
+    try:
+        return write(cur, work)
+    except WriteConflictError:
+        recorded = applied_migrations(cur)
+        if all(m.version in recorded for m in migrations):
+            return done_elsewhere
+        raise
 
 
 def apply_migrations(
@@ -186,11 +212,15 @@ def apply_migrations(
             return [m.version for m in covered]
 
         try:
-            done = write(cur, start_from_baseline)
+            done = _write_once(cur, start_from_baseline, covered, [])
         except DatabaseError as e:
             raise MigrationError(
                 f"the baseline schema {baseline.path.name} failed: {e.__cause__}"
             ) from e.__cause__
+        if not done:
+            # Another process made the schema: apply only what its ledger still lacks, or
+            # every process would take the write token once per migration to find it done.
+            applied = applied_migrations(cur)
 
     for migration in migrations:
         if migration.version in applied or migration.version in done:
@@ -204,7 +234,7 @@ def apply_migrations(
             return True
 
         try:
-            if write(cur, apply):
+            if _write_once(cur, apply, [migration], False):
                 done.append(migration.version)
         except DatabaseError as e:
             raise MigrationError(
