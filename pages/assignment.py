@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages import common
+from pages import common, messaging
 from tracker_db.read_models import assignment_work, roster
 
 st.title("Assignment")
@@ -85,5 +85,9 @@ event = common.table(
 )
 common.downloads(work, assignment_work.WORK_COLUMNS, f"assignment-{assignment_id}",
                  key="assignment_work")
+messaging.message_students(
+    work["student_id"], key="assignment_work",
+    what=("these students" if not statuses
+          else "the students " + " or ".join(status for status in statuses)))
 if event.selection.rows:
     common.open_student(work["student_id"][event.selection.rows[0]], "assignment_work")

@@ -504,6 +504,37 @@ def time_column(label: str, *, date_only: bool = False, **options: Any) -> Any:
         format="YYYY-MM-DD" if date_only else "YYYY-MM-DD HH:mm", **options)
 
 
+def column_config(
+    frame: Any, columns: Mapping[str, Column], *, formats: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The ``st.column_config`` of a read model's columns, each by its type in ``frame``:
+    times in the teacher's zone, booleans as checkboxes, numbers to the decimals the read
+    model gives (ids without separators), the rest as text.
+
+    Args:
+        frame: The rows shown (for the columns' types).
+        columns: The read model's columns, with their headings, widths and help.
+        formats: A number format for some columns ("%.1f%%"), over the default.
+    """
+    formats = formats or {}
+    config: dict[str, Any] = {}
+    for name, column in columns.items():
+        dtype = frame.schema[name]
+        options: dict[str, Any] = {"width": column.width, "help": column.help}
+        if dtype.is_temporal():
+            config[name] = time_column(column.label, **options)
+        elif str(dtype) == "Boolean":
+            config[name] = st.column_config.CheckboxColumn(column.label, **options)
+        elif dtype.is_numeric():
+            shown = formats.get(name) or (
+                "%d" if name.endswith("_id") or name == "sync_id"
+                else f"%.{column.decimals}f" if column.decimals is not None else None)
+            config[name] = st.column_config.NumberColumn(column.label, format=shown, **options)
+        else:
+            config[name] = st.column_config.TextColumn(column.label, **options)
+    return config
+
+
 def show_time(moment: Any) -> str:
     """A moment as text in the teacher's zone, the zone named."""
     return time_zone().format(moment)

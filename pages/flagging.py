@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+from pages import common, messaging
 from tracker_db import edits
 from tracker_db.flag_rules import RULES, RuleSetting
 from tracker_db.read_models.flags import DISMISSED_COLUMNS, FLAG_COLUMNS, FlagBoard
@@ -80,6 +80,12 @@ def show_flags(board: FlagBoard, *, key: str, past: bool, shows_student: bool = 
                     f"Open {common.md(picked[0]['student_name'])}", key=f"{key}_open_student",
                     icon=":material/person:"):
                 common.open_student(picked[0]["student_id"], table)
+        if shows_student:
+            chosen = {row["student_id"] for row in picked} or set(flags["student_id"])
+            messaging.message_students(
+                chosen, key=key,
+                what=(f"the {len(chosen):,} student{'' if len(chosen) == 1 else 's'} selected"
+                      if picked else "the flagged students"))
     dismissed = board.dismissed
     if dismissed.height:
         with st.expander(f"Dismissed flags ({dismissed.height:,})"):

@@ -27,26 +27,10 @@ else:
         "Canvas. Scores are current scores in percent. Missing and late count submissions "
         "Canvas marks so, excused work not counted."
     )
-    common.table(
-        overview,
-        column_order=["name", "course_code", "term_name", "students", "mean_score",
-                      "median_score", "missing_count", "late_count", "tracked",
-                      "last_synced_at"],
-        column_config={
-            "name": st.column_config.TextColumn("Course", width=200),
-            "course_code": st.column_config.TextColumn("Code", width=80),
-            "term_name": st.column_config.TextColumn("Term", width=90),
-            "students": st.column_config.NumberColumn("Students", width=72),
-            "mean_score": st.column_config.NumberColumn(
-                "Mean", format="%.1f%%", width=60, help="Mean current score"),
-            "median_score": st.column_config.NumberColumn(
-                "Median", format="%.1f%%", width=65, help="Median current score"),
-            "missing_count": st.column_config.NumberColumn("Missing", width=64),
-            "late_count": st.column_config.NumberColumn("Late", width=48),
-            "tracked": st.column_config.CheckboxColumn("Tracked", width=66),
-            "last_synced_at": common.time_column("Last synced", width=175),
-        },
-    )
+    shown = courses.OVERVIEW_COLUMNS
+    common.table(overview, column_order=list(shown), column_config=common.column_config(
+        overview, shown, formats={"mean_score": "%.1f%%", "median_score": "%.1f%%"}))
+    common.downloads(overview, shown, "courses", key="courses")
 
 st.subheader("Flagged students")
 board = common.cached(flags.get_flag_board)

@@ -48,23 +48,10 @@ if removals.is_empty():
     )
     st.stop()
 
-common.table(
-    removals,
-    column_order=["object_type", "object_id", "name", "removal_reason", "removed_at",
-                  "archived", "notes", "has_metadata", "history_rows"],
-    column_config={
-        "object_type": st.column_config.TextColumn("Type", width=80),
-        "object_id": st.column_config.NumberColumn("Canvas id", format="%d", width=80),
-        "name": st.column_config.TextColumn("Name", width=140),
-        "removal_reason": st.column_config.TextColumn("Why", width=140),
-        "removed_at": common.time_column("Removed", width=175),
-        "archived": st.column_config.CheckboxColumn("Archived", width=70),
-        "notes": st.column_config.NumberColumn("Notes", width=55),
-        "has_metadata": st.column_config.CheckboxColumn("Metadata", width=75),
-        "history_rows": st.column_config.NumberColumn(
-            "History rows", width=95, help="Rows of score history it carries"),
-    },
-)
+shown = removal_reads.REMOVAL_COLUMNS
+common.table(removals, column_order=list(shown),
+             column_config=common.column_config(removals, shown))
+common.downloads(removals, shown, "removals", key="removals")
 
 labels = {
     f"{kind}:{object_id}": f"{kind} {object_id}: {name or 'no name'} ({reason})"

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages import common
+from pages import common, messaging
 from tracker_db.exports import Column
 from tracker_db.read_models import roster
 
@@ -43,15 +43,20 @@ groups = middle[1].multiselect("Group", options.groups, key="f_groups", placehol
 states = middle[2].multiselect(
     "Enrollment state", options.states, key="f_states", placeholder="Any state"
 )
-bottom = st.columns([4, 1, 1], vertical_alignment="bottom")
+bottom = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
 search = bottom[0].text_input(
     "Name search", key="f_search", placeholder="Part of a name, login or SIS id"
 )
-include_inactive = bottom[1].toggle(
+include_inactive = bottom[2].toggle(
     "Include inactive", key="f_inactive",
     help="Also list students Canvas no longer has as active, and archived ones.",
 )
-flagged = bottom[2].toggle(
+below = bottom[1].number_input(
+    "Score below (%)", min_value=0.0, max_value=1000.0, value=None, step=5.0,
+    key="f_below", placeholder="Any score",
+    help="Only students with a current score below this in one of the courses listed.",
+)
+flagged = bottom[3].toggle(
     "Flagged only", key="f_flagged",
     help="Only students with an open flag in the chosen courses (the Overview lists why "
          "each fired, and lets you dismiss it).",
@@ -60,7 +65,7 @@ flagged = bottom[2].toggle(
 filters = roster.StudentFilters(
     curricula=tuple(curricula), course_ids=tuple(course_ids), section_ids=tuple(section_ids),
     tags=tuple(tags), groups=tuple(groups), states=tuple(states), search=search,
-    include_inactive=include_inactive, flagged=flagged,
+    include_inactive=include_inactive, flagged=flagged, below_score=below,
 )
 table = common.cached(roster.get_students_table, filters)
 
@@ -101,6 +106,10 @@ else:
         column_config={name: _column(name, c) for name, c in table.columns.items()},
     )
     common.downloads(table.rows, table.columns, "students", key="students")
+    listed = table.rows.height
+    messaging.message_students(
+        table.rows["student_id"], key="students",
+        what=f"the {listed:,} student{'' if listed == 1 else 's'} listed")
     if event.selection.rows:
         common.open_student(table.rows["student_id"][event.selection.rows[0]],
                             "students_table")

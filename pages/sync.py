@@ -14,7 +14,7 @@ from tracker_db import edits
 from tracker_db.errors import TrackerError
 from tracker_db.maintenance import maintain
 from tracker_db.read_models import preferences, sync_status
-from tracker_db.read_models.sync_status import get_recent_runs
+from tracker_db.read_models.sync_status import RUN_COLUMNS, get_recent_runs
 from tracker_db.sync import schedule
 from tracker_db.sync.runner import SyncStatus, get_sync_runner
 
@@ -188,23 +188,6 @@ runs = get_recent_runs(50)
 if runs.is_empty():
     st.text("No sync has run yet.")
 else:
-    common.table(
-        runs,
-        column_order=["sync_id", "status", "dated_at", "duration_seconds", "fetched",
-                      "history_rows", "source", "error"],
-        column_config={
-            "sync_id": st.column_config.NumberColumn("Sync", format="%d", width=55),
-            "status": st.column_config.TextColumn("Status", width=85),
-            "dated_at": common.time_column(
-                "Date", width=175,
-                help="The time the history and the charts give this sync: when it started "
-                     "(the demo's syncs are dated a week apart, as a term would be)."),
-            "duration_seconds": st.column_config.NumberColumn("Seconds", format="%.1f",
-                                                              width=70),
-            "fetched": st.column_config.TextColumn("Fetched", width=210),
-            "history_rows": st.column_config.NumberColumn(
-                "History rows", width=95, help="Rows this sync added to the history"),
-            "source": st.column_config.TextColumn("Source", width=65),
-            "error": st.column_config.TextColumn("Error", width=150),
-        },
-    )
+    shown = RUN_COLUMNS
+    common.table(runs, column_order=list(shown), column_config=common.column_config(runs, shown))
+    common.downloads(runs, shown, "sync-history", key="sync_history")

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -33,7 +34,8 @@ from tests.conftest import Stores
 from tracker_db.config import SETTING_NAMES, Settings
 from tracker_db.db import default_database, set_default_database
 from tracker_db.edits import create_curriculum, set_student_group, set_student_tags
-from tracker_db.exports import to_parquet
+from tracker_db.errors import DataValidationError
+from tracker_db.exports import to_csv, to_parquet
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.past_state import open_past_state
 from tracker_db.read_models.changes import (
@@ -42,10 +44,12 @@ from tracker_db.read_models.changes import (
     get_change_details,
     resolve_range,
 )
-from tracker_db.read_models.courses import get_course_overview
+from tracker_db.read_models.courses import OVERVIEW_COLUMNS, get_course_overview
 from tracker_db.read_models.flags import get_flags
+from tracker_db.read_models.recipients import email_address
 from tracker_db.read_models.roster import StudentFilters, get_students_table, students_csv
 from tracker_db.read_models.student_record import get_student_notes
+from tracker_db.read_models.sync_status import RUN_COLUMNS, get_recent_runs
 from tracker_db.read_models.teacher_data import get_student_metadata
 from tracker_db.sync.demo import load_demo_data
 from tracker_db.sync.runner import get_sync_runner
@@ -413,6 +417,24 @@ def test_students_csv_download_is_what_is_shown(demo_db):
     assert parquet.columns == shown_labels and parquet.height == len(shown)
 
 
+@pytest.mark.parametrize(("page", "key", "read", "columns"), [
+    ("pages/overview.py", "courses", lambda: get_course_overview(), OVERVIEW_COLUMNS),
+    ("pages/sync.py", "sync_history", lambda: get_recent_runs(50), RUN_COLUMNS),
+])
+def test_the_other_tables_download_as_shown(demo_db, page, key, read, columns):
+    at = _ok(_open(page))
+    assert {f"{key}_csv", f"{key}_parquet"} <= {b.key for b in at.get("download_button")}
+    rows = read()
+    shown = next(json.loads(d.proto.columns) for d in at.dataframe
+                 if set(columns) <= set(json.loads(d.proto.columns)))
+    header = next(csv.reader(io.StringIO(to_csv(rows, columns).decode("utf-8-sig"))))
+    assert header == [c.label for c in columns.values()]
+    # The page's headings are the file's (a time's heading names its zone as well).
+    assert [shown[c]["label"].split(" (")[0] for c in columns] == header
+    parquet = pl.read_parquet(io.BytesIO(to_parquet(rows, columns)))
+    assert parquet.columns == header and parquet.height == rows.height > 0
+
+
 def test_several_courses_give_a_score_column_per_course(demo_db):
     at = _open("pages/students.py")
     at.multiselect(key="f_courses").set_value([101, 102])
@@ -448,6 +470,75 @@ def test_flagged_only_lists_the_students_with_an_open_flag(demo_db):
     own = flagged.filter(pl.col("student_id") == int(first["student_id"]))
     assert first["flags"] == "; ".join(f"{f} ({c})" for f, c in
                                        own.select("flag", "course_name").iter_rows())
+
+
+def test_score_below_lists_the_students_under_it_in_a_course_shown(demo_db):
+    at = _open("pages/students.py")
+    at.multiselect(key="f_courses").set_value([101, 102])
+    at.number_input(key="f_below").set_value(70)
+    _ok(at.run())
+    shown = _students(at)
+    expected = _read(demo_db, """
+        SELECT DISTINCT p.student_id FROM summary.course_students AS p
+        JOIN canvas.students USING (student_id)
+        WHERE p.listed AND p.enrollment_state <> 'deleted' AND p.course_id IN (101, 102)
+          AND p.current_score < 70""")
+    assert 0 < len(shown) < len(get_students_table(StudentFilters(course_ids=(101, 102))).rows)
+    assert sorted(shown["student_id"]) == sorted(r[0] for r in expected)
+    assert (shown[["score_101", "score_102"]].min(axis=1, skipna=True) < 70).all()
+
+
+def test_a_bad_score_limit_is_refused_naming_the_filter(demo_db):
+    with pytest.raises(DataValidationError, match="Score below"):
+        get_students_table(StudentFilters(below_score=float("nan")))
+    with pytest.raises(DataValidationError, match="Score below"):
+        get_students_table(StudentFilters(below_score=-1))
+
+
+def test_a_list_of_students_can_be_messaged_with_bcc_from_its_panel(demo_db):
+    at = _open("pages/students.py")
+    at.toggle(key="f_flagged").set_value(True)
+    _ok(at.run())
+    shown = _students(at)
+    recipients = next(d.value for d in at.dataframe
+                      if set(d.value.columns) == {"student_name", "email", "student_id"})
+    assert sorted(recipients["student_id"]) == sorted(shown["student_id"])
+    addresses = dict(_read(demo_db, "SELECT student_id, login_id FROM canvas.students"))
+    emails = [email_address(addresses[i]) for i in recipients["student_id"]]
+    assert [e if isinstance(e, str) else None for e in recipients["email"]] == emails
+    assert None in emails and any(emails)  # the demo has both kinds
+    links = [b.proto.url for b in at.get("link_button")]
+    bcc = [unquote(a) for link in links for a in link.removeprefix("mailto:?bcc=").split(",")]
+    assert all(link.startswith("mailto:?bcc=") for link in links)
+    assert sorted(bcc) == sorted(e for e in emails if e)
+    assert {"students_recipients_csv", "students_recipients_parquet"} <= {
+        b.key for b in at.get("download_button")}
+    assert f"Message the {len(shown)} students listed" in [e.label for e in at.expander]
+
+
+def test_the_assignment_list_by_status_can_be_messaged(demo_db):
+    at = _open("pages/assignment.py")
+    at.multiselect(key="a_statuses").set_value(["missing"])
+    _ok(at.run())
+    work = at.dataframe[0].value
+    assert "Message the students missing" in [e.label for e in at.expander]
+    recipients = next(d.value for d in at.dataframe
+                      if set(d.value.columns) == {"student_name", "email", "student_id"})
+    assert sorted(recipients["student_id"]) == sorted(work["student_id"])
+
+
+def test_selected_flags_message_their_students(demo_db):
+    at = _ok(_open())
+    shown = at.dataframe(key="overview_flags_open_0").value
+    assert "Message the flagged students" in [e.label for e in at.expander]
+    _select(at, "overview_flags_open_0", [0, 1])
+    _ok(at.run())
+    chosen = set(shown["student_id"].iloc[:2])
+    label = f"Message the {len(chosen)} student{'' if len(chosen) == 1 else 's'} selected"
+    assert label in [e.label for e in at.expander]
+    recipients = next(d.value for d in at.dataframe
+                      if set(d.value.columns) == {"student_name", "email", "student_id"})
+    assert set(recipients["student_id"]) == chosen
 
 
 def test_selecting_a_student_opens_the_student_page(demo_db):

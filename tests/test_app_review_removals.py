@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.test_app_pages import (  # noqa: F401 (fixtures)
@@ -17,6 +19,7 @@ from tracker_db.db import default_database
 from tracker_db.edits import add_student_note
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.migrate import open_database
+from tracker_db.read_models.removals import REMOVAL_COLUMNS
 from tracker_db.sync.from_canvas import sync_from_canvas
 
 TOKEN = "review-token"
@@ -65,6 +68,10 @@ def test_a_removed_student_is_reviewed_and_archived(removed_student):
     removals = at.dataframe[0].value
     row = removals[removals["object_id"] == student_id].iloc[0]
     assert row["name"] == name and row["notes"] == 1 and row["history_rows"] > 0
+    assert {b.key for b in at.get("download_button")} == {"removals_csv", "removals_parquet"}
+    shown = json.loads(at.dataframe[0].proto.columns)
+    assert [shown[c]["label"] for c in ("object_type", "name", "history_rows")] == [
+        REMOVAL_COLUMNS[c].label for c in ("object_type", "name", "history_rows")]
     _choose(at, student_id)
     at.radio[0].set_value("Archive")
     at.run()

@@ -57,7 +57,9 @@ ORDER BY kind_order, lower(label), value
 --   (part of the name, sortable name, login or SIS id, or the exact Canvas id; '' for all),
 --   $include_inactive BOOLEAN (lift the layer-0 filter and add the pairs Canvas no longer
 --   lists), $limit BIGINT, $person_level BOOLEAN (no curriculum, course, section or state
---   filter is set), $flagged_only BOOLEAN (only the students of $flagged_ids BIGINT[]).
+--   filter is set), $flagged_only BOOLEAN (only the students of $flagged_ids BIGINT[]),
+--   $below_score DOUBLE (only students with a current score below it in a course the row
+--   shows; NULL for all).
 -- course_scores lists each shown course's id, label and score (for a column per course).
 -- A row shows a student's pairs (course, student) from summary.course_students: the courses
 -- default views show, plus with $include_inactive the pairs Canvas no longer lists (state
@@ -122,6 +124,12 @@ found AS (
                WHERE list_contains($groups::VARCHAR[], custom_group)))
 
       AND (NOT $flagged_only OR list_contains($flagged_ids::BIGINT[], s.student_id))
+      -- a score below $below_score in one of the courses the row shows
+      AND ($below_score::DOUBLE IS NULL OR s.student_id IN (
+               SELECT student_id FROM pairs AS p
+               WHERE p.current_score < $below_score::DOUBLE
+                 AND ($person_level OR (p.course_id, p.student_id) IN (
+                          SELECT * FROM matching_pairs))))
 ),
 page_students AS (
     SELECT * FROM found ORDER BY sort_key, student_id LIMIT $limit

@@ -5,10 +5,26 @@ from __future__ import annotations
 import polars as pl
 
 from tracker_db.db import Cursor, sql_file, using
+from tracker_db.exports import Column
 from tracker_db.read_models.display import shorten_columns
 from tracker_db.read_models.sync_status import get_sync_state
 
 _SQL = sql_file("read_models/courses")
+
+#: The course overview as the Overview page shows it (and so its download); the widths fit a
+#: 1400-pixel window beside the sidebar.
+OVERVIEW_COLUMNS: dict[str, Column] = {
+    "name": Column("Course", width=200),
+    "course_code": Column("Code", width=80),
+    "term_name": Column("Term", width=90),
+    "students": Column("Students", width=72),
+    "mean_score": Column("Mean", decimals=1, width=60, help="Mean current score (%)"),
+    "median_score": Column("Median", decimals=1, width=65, help="Median current score (%)"),
+    "missing_count": Column("Missing", width=64),
+    "late_count": Column("Late", width=48),
+    "tracked": Column("Tracked", width=66),
+    "last_synced_at": Column("Last synced", width=175),
+}
 
 
 def get_course_overview(*, cur: Cursor | None = None) -> pl.DataFrame:

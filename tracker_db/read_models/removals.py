@@ -6,10 +6,24 @@ from __future__ import annotations
 import polars as pl
 
 from tracker_db.db import Cursor, sql_file, using
+from tracker_db.exports import Column
 from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_object_type
 
 _SQL = sql_file("read_models/removals")
+
+#: The list of removals as the Review removals page shows it (and so its download).
+REMOVAL_COLUMNS: dict[str, Column] = {
+    "object_type": Column("Type", width=80),
+    "object_id": Column("Canvas id", width=80),
+    "name": Column("Name", width=140),
+    "removal_reason": Column("Why", width=140),
+    "removed_at": Column("Removed", width=175),
+    "archived": Column("Archived", width=70),
+    "notes": Column("Notes", width=55),
+    "has_metadata": Column("Metadata", width=75),
+    "history_rows": Column("History rows", width=95, help="Rows of score history it carries"),
+}
 
 
 def list_removals(*, pending_only: bool = True, cur: Cursor | None = None) -> pl.DataFrame:

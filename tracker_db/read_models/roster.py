@@ -105,6 +105,8 @@ class StudentFilters:
         search: Part of the name, sortable name, login or SIS id, or the exact Canvas id.
         include_inactive: Also show students inactive or archived in layer 0.
         flagged: Only students with an open flag (in the chosen courses or curricula).
+        below_score: Only students with a current score below it (percent) in a course
+            the row shows; None for all.
     """
 
     curricula: tuple[str, ...] = ()
@@ -116,6 +118,7 @@ class StudentFilters:
     search: str = ""
     include_inactive: bool = False
     flagged: bool = False
+    below_score: float | None = None
 
     @property
     def course_level(self) -> bool:
@@ -176,6 +179,19 @@ def _ids(values: Iterable[object], what: str) -> list[int]:
     return [validate_id(v, what) for v in values]
 
 
+def _score_limit(value: float | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        limit = float(value)
+    except (TypeError, ValueError) as e:
+        raise DataValidationError(f"Score below: {value!r} is not a number") from e
+    if not 0 <= limit <= 1000:  # finite too: NaN fails both comparisons
+        raise DataValidationError(
+            f"Score below: {value!r} is not a percentage from 0 to 1000")
+    return limit
+
+
 def get_students_table(
     filters: StudentFilters | None = None,
     *,
@@ -194,9 +210,13 @@ def get_students_table(
 
     Returns:
         The page of rows and the total number of matches.
+
+    Raises:
+        DataValidationError: A filter value is not one (an id, the score limit).
     """
     f = filters or StudentFilters()
     limit = max(1, min(int(limit), 10_000))
+    below_score = _score_limit(f.below_score)
     with using(cur) as c:
         flagged = get_flagged_students(course_ids=f.course_ids, curricula=f.curricula, cur=c)
         frame = c.execute(
@@ -215,6 +235,7 @@ def get_students_table(
                 "person_level": not f.course_level,
                 "flagged_only": f.flagged,
                 "flagged_ids": flagged["student_id"].to_list(),
+                "below_score": below_score,
             },
         ).pl()
     total = int(frame["total"][0]) if frame.height else 0

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from tracker_db.db import Cursor, count, one_row, sql_file, using
+from tracker_db.exports import Column
 from tracker_db.read_models.preferences import zone_info
 
 _SQL = sql_file("read_models/sync_status")
@@ -67,6 +68,23 @@ def get_sync_state(*, cur: Cursor | None = None) -> SyncState:
         last_attempt_at=row.get("last_attempt_at"),
         last_attempt_error=row.get("last_attempt_error"),
     )
+
+
+#: The sync history as the Sync page shows it (and so its download).
+RUN_COLUMNS: dict[str, Column] = {
+    "sync_id": Column("Sync", width=55),
+    "status": Column("Status", width=85),
+    "dated_at": Column(
+        "Date", width=175,
+        help="The time the history and the charts give this sync: when it started (the "
+             "demo's syncs are dated a week apart, as a term would be)."),
+    "duration_seconds": Column("Seconds", decimals=1, width=70),
+    "fetched": Column("Fetched", width=210),
+    "history_rows": Column("History rows", width=95,
+                           help="Rows this sync added to the history"),
+    "source": Column("Source", width=65),
+    "error": Column("Error", width=150),
+}
 
 
 def get_recent_runs(limit: int = 20, *, cur: Cursor | None = None) -> pl.DataFrame:
