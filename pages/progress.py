@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
 from pages import common
-from tracker_db import charts
-from tracker_db.read_models import roster, trends
+from tracker_db import charts, printable
+from tracker_db.read_models import progress_report, roster, trends
 
 st.title("Progress")
 state = common.start(shows_past=True)
@@ -93,3 +95,22 @@ submitted = common.cached(trends.get_submission_trend, course_ids, curriculum_id
 st.plotly_chart(charts.submission_trend_chart(submitted, scope_name, time_zone=zone),
                 key="submitted_trend")
 st.caption("Of the work due by each sync (not excused), the share that had been submitted.")
+
+st.subheader("Course report")
+report_course = course_id  # the course whose assignment scores are shown above
+st.caption(common.md(
+    f"A printable report for every student of {options.course_label(report_course)}, one "
+    "page each: their score over time against the class median, and their assignments. "
+    "Print it, or save it as PDF, from your browser."))
+if st.button("Make the course report", icon=":material/print:", key="course_report_prepare"):
+    st.session_state["_course_report"] = report_course
+if st.session_state.get("_course_report") == report_course:
+    reports = common.cached(progress_report.get_course_report, report_course)
+    st.download_button(
+        f"Download the report of {len(reports):,} student{'' if len(reports) == 1 else 's'} "
+        "(HTML, to print)", icon=":material/download:", key="course_report_html",
+        data=printable.render_reports(
+            reports, title=f"Progress reports: {options.course_label(report_course)}",
+            zone=common.time_zone(), generated_at=datetime.now(UTC)),
+        file_name=f"progress-reports-course-{report_course}.html", mime="text/html",
+        on_click="ignore")

@@ -3,15 +3,16 @@ group. The student comes from the URL (``?student_id=5001``), so a link opens th
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
 
 from pages import common, flagging
-from tracker_db import charts, edits
+from tracker_db import charts, edits, printable
 from tracker_db.errors import DataValidationError, TrackerError
 from tracker_db.exports import Column
-from tracker_db.read_models import flags, roster, student_record
+from tracker_db.read_models import flags, progress_report, roster, student_record
 from tracker_db.validation import validate_id
 
 state = common.start(shows_past=True)
@@ -204,3 +205,23 @@ with right:
                 common.bump_data_version()
                 common.flash("Tags and group saved.")
                 st.rerun()
+
+st.subheader("Progress report")
+st.caption("A page to print or save as PDF (your browser's print dialog): course scores over "
+           "time against the class median, every assignment with its status, and the notes "
+           "you choose. Class medians of fewer than "
+           f"{printable.DEFAULT_MIN_GROUP_SIZE} students are left out.")
+note_labels = {n["note_id"]: f"{common.show_time(n['created_at'])}: {n['body'][:60]}"
+               for n in notes.iter_rows(named=True)}
+chosen_notes = st.multiselect(
+    "Notes to include", list(note_labels), format_func=note_labels.__getitem__,
+    key="report_notes", placeholder="No notes" if note_labels else "No notes yet")
+report = common.cached(progress_report.get_student_report, student_id,
+                       note_ids=tuple(chosen_notes))
+if report is not None:
+    st.download_button(
+        "Download the report (HTML, to print)", icon=":material/print:", key="report_html",
+        data=printable.render_reports(
+            [report], title=f"Progress report: {name}", zone=common.time_zone(),
+            generated_at=datetime.now(UTC)),
+        file_name=f"progress-report-{student_id}.html", mime="text/html", on_click="ignore")

@@ -46,6 +46,7 @@ from tracker_db.read_models.changes import (
 )
 from tracker_db.read_models.courses import OVERVIEW_COLUMNS, get_course_overview
 from tracker_db.read_models.flags import get_flags
+from tracker_db.read_models.progress_report import get_course_report
 from tracker_db.read_models.recipients import email_address
 from tracker_db.read_models.roster import StudentFilters, get_students_table, students_csv
 from tracker_db.read_models.student_record import get_student_notes
@@ -1284,3 +1285,27 @@ def test_a_sync_that_never_finished_is_shown_on_the_sync_page(demo_db):
     warnings = [w.value.replace("\\", "").replace("\u2060", "") for w in at.warning]
     assert any("A sync started 2026-11-30 12:00:00 America/Denver" in w and "never finished"
                in w and "nothing of it was saved" in w for w in warnings), warnings
+
+
+def test_the_student_page_offers_a_printable_report_with_the_notes_chosen(demo_db):
+    at = _ok(_open("pages/student.py", student_id="5004"))
+    assert at.multiselect(key="report_notes").options == []
+    assert [b.proto.label for b in at.get("download_button") if b.key == "report_html"] == [
+        "Download the report (HTML, to print)"]
+    at.text_area[0].input("Met with parents")
+    _ok(at.button(key="FormSubmitter:add_note-Add note").click().run())
+    assert len(at.multiselect(key="report_notes").options) == 1
+    at.multiselect(key="report_notes").select(at.multiselect(key="report_notes").options[0])
+    _ok(at.run())
+    assert [b.key for b in at.get("download_button")].count("report_html") == 1
+
+
+def test_the_progress_page_makes_a_course_report_when_asked(demo_db):
+    at = _ok(_open("pages/progress.py"))
+    assert "course_report_html" not in [b.key for b in at.get("download_button")]
+    _ok(at.button(key="course_report_prepare").click().run())
+    course_id = at.selectbox(key="p_course").value
+    expected = get_course_report(course_id)
+    labels = [b.proto.label for b in at.get("download_button") if b.key == "course_report_html"]
+    assert labels == [f"Download the report of {len(expected)} students (HTML, to print)"]
+    assert len(expected) > 1
