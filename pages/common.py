@@ -26,7 +26,11 @@ from tracker_db.exports import Column, to_csv, to_parquet
 from tracker_db.migrate import open_database
 from tracker_db.past_state import PastState, open_past_state
 from tracker_db.read_models.changes import list_comparable_syncs
-from tracker_db.read_models.preferences import TimeZoneChoice, get_time_zone
+from tracker_db.read_models.preferences import (
+    TimeZoneChoice,
+    get_min_group_size,
+    get_time_zone,
+)
 from tracker_db.read_models.sync_status import SyncState, get_sync_state
 from tracker_db.sync.control import ControlServer
 from tracker_db.sync.runner import get_sync_runner
@@ -482,6 +486,11 @@ def editor(frame: Any, **options: Any) -> Any:
     extra_rows = 1 if options.get("num_rows") == "dynamic" else 0
     options.setdefault("height", table_height(len(frame) + extra_rows))
     return st.data_editor(frame, **options)
+
+
+def min_group_size() -> int:
+    """Return the smallest group whose medians and spreads this run shows (the setting)."""
+    return cached(get_min_group_size)
 
 
 def time_zone() -> TimeZoneChoice:

@@ -16,10 +16,12 @@ def message_students(student_ids: Iterable[int], *, key: str, what: str) -> None
 
     Args:
         student_ids: The students of the list (repeats are taken once).
-        key: Prefix of the widget keys (one per list on a page).
+        key: Names the list in the widget keys (``message_<key>_...``; one per list on a
+            page).
         what: The list in words, after "Message" ("the 12 students listed").
     """
     ids = tuple(sorted(set(student_ids)))
+    key = f"message_{key}"
     with st.expander(f"Message {what}", icon=":material/mail:"):
         if not ids:
             st.text("Nobody is in this list.")
@@ -35,7 +37,7 @@ def message_students(student_ids: Iterable[int], *, key: str, what: str) -> None
         if missing:
             shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20:,} more"
                                                if len(missing) > 20 else "")
-            st.warning(common.md(f"No email address for {shown}."), icon=":material/mail:")
+            st.caption(common.md(f"No email address for {shown}."))
         links = recipients.mailto_links
         if links:
             row = st.container(horizontal=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common, flagging
+from tracker_db import privacy
 from tracker_db.flag_rules import RULES
 from tracker_db.read_models import courses, flags
 
@@ -16,7 +17,8 @@ state_is_past = common.showing_past()
 if not common.require_data(state, "course overview"):
     st.stop()
 
-overview = common.cached(courses.get_course_overview)
+smallest = common.min_group_size()
+overview = common.cached(courses.get_course_overview, min_group_size=smallest)
 st.subheader("Courses")
 if overview.is_empty():
     st.info("The last sync found no courses: check that your Canvas token belongs to a "
@@ -31,6 +33,8 @@ else:
     common.table(overview, column_order=list(shown), column_config=common.column_config(
         overview, shown, formats={"mean_score": "%.1f%%", "median_score": "%.1f%%"}))
     common.downloads(overview, shown, "courses", key="courses")
+    if privacy.any_small(overview, "students", smallest):
+        st.caption(privacy.small_group_note(smallest, "the mean and median are"))
 
 st.subheader("Flagged students")
 board = common.cached(flags.get_flag_board)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from pages import common
-from tracker_db import charts, printable
+from tracker_db import charts, printable, privacy
 from tracker_db.read_models import progress_report, roster, trends
 
 st.title("Progress")
@@ -54,11 +54,12 @@ else:
     scope_name = options.course_label(course_id)
 
 zone = common.time_zone().name
+smallest = common.min_group_size()
 trend = common.cached(trends.get_score_trend, course_ids, curriculum_id,
-                      include_inactive=include_inactive)
+                      include_inactive=include_inactive, min_group_size=smallest)
 if curriculum_id is None:
     scores = common.cached(trends.get_assignment_distribution, course_id,
-                           include_inactive=include_inactive)
+                           include_inactive=include_inactive, min_group_size=smallest)
     if trend.is_empty() and scores.is_empty():
         # One message instead of three empty charts.
         st.info(common.md(
@@ -69,10 +70,12 @@ if curriculum_id is None:
 st.plotly_chart(charts.score_trend_chart(trend, scope_name, time_zone=zone), key="score_trend")
 st.caption("Mean and median current score at every sync; the band holds the middle half of "
            "the students.")
+if privacy.any_small(trend, "students", smallest):
+    st.caption(privacy.small_group_note(smallest, "the mean, median and band are"))
 
 if curriculum_id is not None:
     spread = common.cached(trends.get_course_distribution, (), curriculum_id,
-                           include_inactive=include_inactive)
+                           include_inactive=include_inactive, min_group_size=smallest)
     st.plotly_chart(charts.course_distribution_chart(spread, scope_name), key="course_spread")
     course_id = st.selectbox(
         "Course for the assignment scores", member_ids, format_func=options.course_label,
@@ -80,13 +83,14 @@ if curriculum_id is not None:
     )
 
     scores = common.cached(trends.get_assignment_distribution, course_id,
-                           include_inactive=include_inactive)
+                           include_inactive=include_inactive, min_group_size=smallest)
 st.plotly_chart(
     charts.assignment_distribution_chart(scores, options.course_label(course_id)),
     key="assignment_spread",
 )
 st.caption("Each point is one student's graded score on an assignment, as a percent of its "
-           "points; excused work is left out.")
+           "points; excused work is left out. " + privacy.small_group_note(
+               smallest, "the scores of an assignment (or of a course) are"))
 st.page_link(common.ASSIGNMENT_PAGE, label="Who has handed in each assignment",
              icon=":material/assignment_turned_in:", query_params={"course_id": str(course_id)})
 
@@ -105,12 +109,14 @@ st.caption(common.md(
 if st.button("Make the course report", icon=":material/print:", key="course_report_prepare"):
     st.session_state["_course_report"] = report_course
 if st.session_state.get("_course_report") == report_course:
-    reports = common.cached(progress_report.get_course_report, report_course)
+    reports = common.cached(progress_report.get_course_report, report_course,
+                            min_group_size=smallest)
     st.download_button(
         f"Download the report of {len(reports):,} student{'' if len(reports) == 1 else 's'} "
         "(HTML, to print)", icon=":material/download:", key="course_report_html",
         data=printable.render_reports(
             reports, title=f"Progress reports: {options.course_label(report_course)}",
-            zone=common.time_zone(), generated_at=datetime.now(UTC)),
+            zone=common.time_zone(), generated_at=datetime.now(UTC),
+            min_group_size=smallest),
         file_name=f"progress-reports-course-{report_course}.html", mime="text/html",
         on_click="ignore")

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from pages import common, flagging
-from tracker_db import charts, edits, printable
+from tracker_db import charts, edits, printable, privacy
 from tracker_db.errors import DataValidationError, TrackerError
 from tracker_db.exports import Column
 from tracker_db.read_models import flags, progress_report, roster, student_record
@@ -116,9 +116,13 @@ if decisions.height:
                 else st.column_config.TextColumn(c.label, width=c.width))
             for n, c in flags.DECISION_COLUMNS.items()})
 
-history = common.cached(student_record.get_student_score_history, student_id)
+smallest = common.min_group_size()
+history = common.cached(student_record.get_student_score_history, student_id,
+                        min_group_size=smallest)
 st.plotly_chart(charts.student_score_chart(history, name, time_zone=common.time_zone().name),
                 key="student_chart")
+if privacy.any_small(history, "class_size", smallest):
+    st.caption(privacy.small_group_note(smallest, "class medians are"))
 
 st.subheader("Assignments")
 assignments = common.cached(student_record.get_student_assignments, student_id)
@@ -209,19 +213,18 @@ with right:
 st.subheader("Progress report")
 st.caption("A page to print or save as PDF (your browser's print dialog): course scores over "
            "time against the class median, every assignment with its status, and the notes "
-           "you choose. Class medians of fewer than "
-           f"{printable.DEFAULT_MIN_GROUP_SIZE} students are left out.")
+           f"you choose. Class medians of fewer than {smallest} students are left out.")
 note_labels = {n["note_id"]: f"{common.show_time(n['created_at'])}: {n['body'][:60]}"
                for n in notes.iter_rows(named=True)}
 chosen_notes = st.multiselect(
     "Notes to include", list(note_labels), format_func=note_labels.__getitem__,
     key="report_notes", placeholder="No notes" if note_labels else "No notes yet")
 report = common.cached(progress_report.get_student_report, student_id,
-                       note_ids=tuple(chosen_notes))
+                       note_ids=tuple(chosen_notes), min_group_size=smallest)
 if report is not None:
     st.download_button(
         "Download the report (HTML, to print)", icon=":material/print:", key="report_html",
         data=printable.render_reports(
             [report], title=f"Progress report: {name}", zone=common.time_zone(),
-            generated_at=datetime.now(UTC)),
+            generated_at=datetime.now(UTC), min_group_size=smallest),
         file_name=f"progress-report-{student_id}.html", mime="text/html", on_click="ignore")

@@ -167,6 +167,22 @@ with st.form("time_zone"):
             common.flash("Time zone saved.")
             st.rerun()
 
+st.subheader("Privacy")
+smallest = common.min_group_size()
+st.caption(common.md(
+    f"Medians, means and spreads of groups of fewer than {smallest} students are not shown "
+    "on any page, chart, report or download, so no student's score can be worked out from "
+    "them on a shared screen or in a file that leaves the school. 1 shows everything."))
+with st.form("privacy"):
+    size = st.number_input("Smallest group to show", min_value=1, max_value=1000,
+                           value=smallest, step=1, key="min_group_size")
+    if st.form_submit_button("Save", icon=":material/shield:"):
+        saved = common.guarded(lambda: edits.set_min_group_size(int(size)) or True)
+        if saved:
+            common.bump_data_version()
+            common.flash("Smallest group saved.")
+            st.rerun()
+
 st.subheader("Data on screen")
 if state.has_data:
     synced = state.last_synced_at

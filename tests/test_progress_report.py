@@ -65,7 +65,8 @@ def test_a_student_report_holds_their_courses_scores_work_and_chosen_notes(demo_
     notes = get_student_notes(student_id)
     chosen = notes.filter(pl.col("body").str.starts_with("Parents"))["note_id"].to_list()
     report = get_student_report(student_id, note_ids=chosen)
-    document = render_reports([report], title="Report", zone=UTC_ZONE, generated_at=MADE)
+    document = render_reports([report], title="Report", zone=UTC_ZONE, generated_at=MADE,
+                              min_group_size=5)
     text = "".join(_parse(document).text)
 
     courses = get_student_courses(student_id)
@@ -89,7 +90,8 @@ def test_canvas_text_and_notes_never_become_markup(demo_copy):
     add_student_note(student_id, '<img src=x onerror="alert(1)"> & <b>bold</b>')
     report = get_student_report(student_id,
                                 note_ids=get_student_notes(student_id)["note_id"].to_list())
-    document = render_reports([report], title=report.name, zone=UTC_ZONE, generated_at=MADE)
+    document = render_reports([report], title=report.name, zone=UTC_ZONE, generated_at=MADE,
+                              min_group_size=5)
     parsed = _parse(document)
     assert "script" not in parsed.tags and "img" not in parsed.tags and "b" not in parsed.tags
     assert not [a for a in parsed.attributes if a.startswith("on")]
@@ -111,7 +113,8 @@ def test_a_course_report_has_a_page_per_student_with_that_course_only(demo_copy)
     assert all(set(r.courses["course_id"]) == {course_id} for r in reports)
     assert all(set(r.assignments["course_id"]) <= {course_id} for r in reports)
     assert all(r.notes.is_empty() for r in reports)
-    document = render_reports(reports, title="Course", zone=UTC_ZONE, generated_at=MADE)
+    document = render_reports(reports, title="Course", zone=UTC_ZONE, generated_at=MADE,
+                              min_group_size=5)
     sections = _sections(document)
     assert len(sections) == len(expected)
     for section, report in zip(sections, reports, strict=True):
@@ -122,10 +125,13 @@ def test_a_course_report_has_a_page_per_student_with_that_course_only(demo_copy)
 
 def test_a_small_group_has_no_median_and_says_why(demo_copy):
     student_id = _first_student(demo_copy)
-    report = get_student_report(student_id)
-    shown = render_reports([report], title="r", zone=UTC_ZONE, generated_at=MADE)
-    assert "Class median now" in shown and "is not shown" not in shown
-    hidden = render_reports([report], title="r", zone=UTC_ZONE, generated_at=MADE,
+    report = get_student_report(student_id, min_group_size=1)
+    shown = render_reports([report], title="r", zone=UTC_ZONE, generated_at=MADE,
+                           min_group_size=1)
+    assert "Class median now" in shown and "is left out" not in shown
+    small = get_student_report(student_id, min_group_size=10_000)
+    assert small.history["class_median"].null_count() == small.history.height > 0
+    hidden = render_reports([small], title="r", zone=UTC_ZONE, generated_at=MADE,
                             min_group_size=10_000)
     assert "Class median now" not in hidden and "╍ class median" not in hidden
     assert "fewer than 10000 students" in hidden

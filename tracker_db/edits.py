@@ -18,6 +18,7 @@ import polars as pl
 from tracker_db.db import Cursor, using, write
 from tracker_db.errors import DataValidationError
 from tracker_db.flag_rules import RuleSetting, validate_setting
+from tracker_db.privacy import MIN_GROUP_SETTING, validate_min_group_size
 from tracker_db.read_models.preferences import TIME_ZONE_SETTING, is_known_time_zone
 from tracker_db.store import settings as stored_settings
 from tracker_db.store import teacher_data
@@ -63,6 +64,7 @@ __all__ = [
     "set_curriculum_courses",
     "set_flag_rule",
     "set_flag_rules",
+    "set_min_group_size",
     "set_student_group",
     "set_student_tags",
     "set_time_zone",
@@ -387,6 +389,18 @@ def set_time_zone(name: str | None, *, cur: Cursor | None = None) -> None:
             f"{name!r} is not a time zone name this machine knows (e.g. Europe/Amsterdam)")
     with using(cur) as c:
         write(c, lambda c: stored_settings.write_settings(c, {TIME_ZONE_SETTING: name}))
+
+
+def set_min_group_size(size: int | None, *, cur: Cursor | None = None) -> None:
+    """Choose the smallest group whose medians and spreads pages show; None goes back to
+    the default (``privacy.DEFAULT_MIN_GROUP_SIZE``).
+
+    Raises:
+        DataValidationError: ``size`` is not a whole number from 1 to 1000.
+    """
+    value = None if size is None else str(validate_min_group_size(size))
+    with using(cur) as c:
+        write(c, lambda c: stored_settings.write_settings(c, {MIN_GROUP_SETTING: value}))
 
 
 # ---------------------------------------------------------------------------------------------

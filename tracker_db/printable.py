@@ -4,8 +4,8 @@ print dialog (and so a PDF through "Save as PDF").
 Canvas text and teachers' notes are untrusted: every value goes through ``html.escape``, the
 charts are SVG drawn here from numbers only, and the document carries a Content Security
 Policy that forbids scripts, so even a mistake here could not run one. Class medians of
-groups under ``min_group_size`` students are left out (a median of three scores says too
-much about the other two), with a note saying so.
+groups under the minimum group size are left out by the read model (a median of three
+scores says too much about the other two); the report says so where one is.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import polars as pl
 from tracker_db.read_models.preferences import TimeZoneChoice
 from tracker_db.read_models.progress_report import StudentReport
 
-#: Groups smaller than this have no median shown (a teacher setting may raise it).
-DEFAULT_MIN_GROUP_SIZE = 5
 _STUDENT_COLOUR, _MEDIAN_COLOUR = "#1f5fa8", "#888888"
 #: What an empty cell shows (the pages' dash).
 EMPTY = "\u2013"
@@ -108,15 +106,13 @@ def _course_section(report: StudentReport, course: dict, zone: TimeZoneChoice,
            + f" · missing {_e(course['missing'])} · late {_e(course['late'])}</p>"]
     if rows.height:
         latest = rows.row(-1, named=True)
-        size = latest["class_size"] or 0
-        show_median = size >= min_group_size and all(
-            (s or 0) >= min_group_size for s in rows["class_size"].to_list())
-        if show_median:
+        show_median = rows["class_median"].null_count() < rows.height
+        if latest["class_median"] is not None:
             out.append(f"<p>Class median now {_e(_number(latest['class_median'], suffix='%'))}"
-                       f" ({_e(size)} students).</p>")
-        else:
-            out.append(f'<p class="hidden">The class median is not shown: the class has fewer '
-                       f"than {_e(min_group_size)} students with a score at some sync.</p>")
+                       f" ({_e(latest['class_size'])} students).</p>")
+        if rows["class_median"].null_count():
+            out.append(f'<p class="hidden">The class median is left out where the class had '
+                       f"fewer than {_e(min_group_size)} students with a score.</p>")
         out.append(_chart(rows, show_median, zone))
         legend = f'<span style="color:{_STUDENT_COLOUR}">━ {_e(report.name)}</span>'
         if show_median:
@@ -144,7 +140,7 @@ def render_reports(
     title: str,
     zone: TimeZoneChoice,
     generated_at: datetime,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    min_group_size: int,
 ) -> str:
     """Return the reports as one printable HTML document, a page per student.
 
@@ -153,7 +149,8 @@ def render_reports(
         title: The document's title (escaped).
         zone: The zone dates are shown in.
         generated_at: When the report is made (printed on each page).
-        min_group_size: Class medians of groups smaller than this are left out.
+        min_group_size: The minimum the reports were read with (``get_student_report``
+            leaves out smaller classes' medians), named where one is left out.
     """
     pages = []
     for report in reports:

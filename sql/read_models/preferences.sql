@@ -12,3 +12,8 @@ FROM canvas.courses
 WHERE time_zone IS NOT NULL AND time_zone <> ''
 GROUP BY time_zone
 ORDER BY courses DESC, time_zone
+
+-- name: stored_min_group_size
+-- The smallest group whose median and spread pages show, chosen on the Sync page (no row:
+-- none chosen).
+SELECT value FROM ops.settings WHERE name = 'privacy.min_group_size'

@@ -13,6 +13,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from tracker_db.db import Cursor, sql_file, using
+from tracker_db.errors import DataValidationError
+from tracker_db.privacy import DEFAULT_MIN_GROUP_SIZE, validate_min_group_size
 
 _SQL = sql_file("read_models/preferences")
 
@@ -103,3 +105,17 @@ def get_time_zone(browser_zone: str | None = None, *,
     if stored and is_known_time_zone(stored[0]):
         return TimeZoneChoice(str(stored[0]), "setting", suggested)
     return TimeZoneChoice(suggested, source, suggested)
+
+
+def get_min_group_size(*, cur: Cursor | None = None) -> int:
+    """Return the smallest group whose medians and spreads pages show (the Sync page's
+    setting, else ``privacy.DEFAULT_MIN_GROUP_SIZE``)."""
+    with using(cur) as c:
+        stored = c.execute(_SQL["stored_min_group_size"]).fetchone()
+    if stored is None or stored[0] is None:
+        return DEFAULT_MIN_GROUP_SIZE
+    try:
+        return validate_min_group_size(int(stored[0]))
+    except (ValueError, DataValidationError):
+        # A value no version of the app writes: keep the safe default rather than fail.
+        return DEFAULT_MIN_GROUP_SIZE

@@ -11,6 +11,7 @@ import polars as pl
 
 from tracker_db.db import Cursor, sql_file, using
 from tracker_db.errors import DataValidationError
+from tracker_db.privacy import DEFAULT_MIN_GROUP_SIZE
 from tracker_db.read_models.student_record import (
     get_student_assignments,
     get_student_courses,
@@ -49,12 +50,12 @@ class StudentReport:
 
 
 def _report(student_id: int, course_id: int | None, note_ids: set[str] | None,
-            cur: Cursor) -> StudentReport | None:
+            min_group_size: int, cur: Cursor) -> StudentReport | None:
     profile = get_student_profile(student_id, cur=cur)
     if profile is None:
         return None
     courses = get_student_courses(student_id, cur=cur)
-    history = get_student_score_history(student_id, cur=cur)
+    history = get_student_score_history(student_id, min_group_size=min_group_size, cur=cur)
     assignments = get_student_assignments(student_id, cur=cur)
     if course_id is not None:
         courses = courses.filter(pl.col("course_id") == course_id)
@@ -69,7 +70,11 @@ def _report(student_id: int, course_id: int | None, note_ids: set[str] | None,
 
 
 def get_student_report(
-    student_id: int, *, note_ids: Iterable[str] = (), cur: Cursor | None = None
+    student_id: int,
+    *,
+    note_ids: Iterable[str] = (),
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    cur: Cursor | None = None,
 ) -> StudentReport | None:
     """Return one student's report over all their courses, or None for an unknown student.
 
@@ -77,6 +82,7 @@ def get_student_report(
         student_id: Canvas id.
         note_ids: The teacher's notes to include (ids of ``get_student_notes``); others
             stay out.
+        min_group_size: Class medians of fewer students are left out.
         cur: Cursor to use.
 
     Raises:
@@ -85,16 +91,19 @@ def get_student_report(
     student_id = validate_id(student_id, "student id")
     wanted = {str(n) for n in note_ids}
     with using(cur) as c:
-        report = _report(student_id, None, wanted, c)
+        report = _report(student_id, None, wanted, min_group_size, c)
     if report is not None and len(report.notes) < len(wanted):
         raise DataValidationError(
             f"a note chosen for the report is not one of student {student_id}'s notes")
     return report
 
 
-def get_course_report(course_id: int, *, cur: Cursor | None = None) -> list[StudentReport]:
+def get_course_report(
+    course_id: int, *, min_group_size: int = DEFAULT_MIN_GROUP_SIZE, cur: Cursor | None = None
+) -> list[StudentReport]:
     """Return a course's report: a page per student its default views show, by sortable
-    name, each with that course only (notes stay out of a whole-course report).
+    name, each with that course only (notes stay out of a whole-course report; class
+    medians of fewer than ``min_group_size`` students are left out).
 
     Raises:
         DataValidationError: The id is not a Canvas id.
@@ -103,5 +112,5 @@ def get_course_report(course_id: int, *, cur: Cursor | None = None) -> list[Stud
     with using(cur) as c:
         ids = [i for (i,) in c.execute(_SQL["course_report_students"],
                                        {"course_id": course_id}).fetchall()]
-        reports = [_report(i, course_id, None, c) for i in ids]
+        reports = [_report(i, course_id, None, min_group_size, c) for i in ids]
     return [r for r in reports if r is not None]

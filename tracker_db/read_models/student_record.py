@@ -13,6 +13,7 @@ import polars as pl
 
 from tracker_db.db import Cursor, sql_file, using
 from tracker_db.exports import Column
+from tracker_db.privacy import DEFAULT_MIN_GROUP_SIZE, hide_small_groups
 from tracker_db.read_models.display import shorten_columns
 from tracker_db.read_models.sync_status import get_sync_state
 from tracker_db.validation import validate_id
@@ -79,15 +80,19 @@ def get_student_courses(student_id: int, *, cur: Cursor | None = None) -> pl.Dat
     return shorten_columns(frame, ("course_name", "course_code", "section_name"))
 
 
-def get_student_score_history(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
+def get_student_score_history(
+    student_id: int, *, min_group_size: int = DEFAULT_MIN_GROUP_SIZE, cur: Cursor | None = None
+) -> pl.DataFrame:
     """Return a student's course scores at every sync, with the class median then.
 
     Columns: sync_id, recorded_at, course_id, course_name, course_label, student_score,
-    class_median, class_size; by course, then sync.
+    class_median (None where the class had fewer than ``min_group_size`` scores), class_size;
+    by course, then sync.
     """
     student_id = validate_id(student_id, "student id")
     with using(cur) as c:
         frame = c.execute(_SQL["score_history"], {"student_id": student_id}).pl()
+    frame = hide_small_groups(frame, "class_size", ("class_median",), min_group_size)
     return shorten_columns(frame, ("course_name", "course_label"))
 
 

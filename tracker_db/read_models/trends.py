@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from tracker_db.db import Cursor, scalar, sql_file, using
+from tracker_db.privacy import DEFAULT_MIN_GROUP_SIZE, drop_small_groups, hide_small_groups
 from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_id
 
@@ -41,14 +42,19 @@ def get_score_trend(
     curriculum_id: str | None = None,
     *,
     include_inactive: bool = False,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     cur: Cursor | None = None,
 ) -> pl.DataFrame:
     """Return course scores over time for some courses and/or a curriculum.
 
-    Columns: sync_id, recorded_at, students, mean_score, median_score, q1_score, q3_score;
-    one row per successful sync with at least one score.
+    Columns: sync_id, recorded_at, students, mean_score, median_score, q1_score, q3_score
+    (the scores None at a sync with fewer than ``min_group_size`` students); one row per
+    successful sync with at least one score.
     """
-    return _scoped("score_trend", course_ids, curriculum_id, include_inactive, cur)
+    frame = _scoped("score_trend", course_ids, curriculum_id, include_inactive, cur)
+    return hide_small_groups(frame, "students",
+                             ("mean_score", "median_score", "q1_score", "q3_score"),
+                             min_group_size)
 
 
 def get_submission_trend(
@@ -70,22 +76,30 @@ def get_course_distribution(
     curriculum_id: str | None = None,
     *,
     include_inactive: bool = False,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
     cur: Cursor | None = None,
 ) -> pl.DataFrame:
     """Return current course scores of every student in some courses and/or a curriculum.
 
-    Columns: course_id, course_label, student_id, student_name, current_score.
+    Columns: course_id, course_label, student_id, student_name, current_score; courses with
+    fewer than ``min_group_size`` scores are left out.
     """
-    return _scoped("course_distribution", course_ids, curriculum_id, include_inactive, cur)
+    frame = _scoped("course_distribution", course_ids, curriculum_id, include_inactive, cur)
+    return drop_small_groups(frame, ("course_id",), min_group_size)
 
 
 def get_assignment_distribution(
-    course_id: int, *, include_inactive: bool = False, cur: Cursor | None = None
+    course_id: int,
+    *,
+    include_inactive: bool = False,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    cur: Cursor | None = None,
 ) -> pl.DataFrame:
     """Return every graded, non-excused score of one course's assignments now.
 
     Columns: assignment_id, assignment_name, position, due_at, points_possible, student_id,
     student_name, score, score_percent, status (missing, late, on time); by due date.
+    Assignments with fewer than ``min_group_size`` graded scores are left out.
     """
     with using(cur) as c:
         frame = c.execute(
@@ -93,6 +107,7 @@ def get_assignment_distribution(
             {"course_id": validate_id(course_id, "course id"),
              "include_inactive": bool(include_inactive)},
         ).pl()
+    frame = drop_small_groups(frame, ("assignment_id",), min_group_size)
     return shorten_columns(frame, ("assignment_name", "student_name"))
 
 
