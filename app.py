@@ -73,6 +73,6 @@ with st.sidebar:
     if get_sync_runner().status().running:
         st.info("A sync is running.", icon=":material/sync:")
     st.caption(f"Data version: {common.md(data_version.label)}")
-    # (each page's common.start() adds the "Show a past sync" control below)
+    # (each page's common.start() adds the "Pseudonyms" and "Show a past sync" controls below)
 
 navigation.run()

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ParamSpec, TypeVar
 
 import streamlit as st
@@ -21,16 +21,19 @@ import streamlit as st
 from tracker_db.archive import read_tables, tables_zip
 from tracker_db.config import SETTING_NAMES, Settings, load_settings
 from tracker_db.db import Database, set_default_database
+from tracker_db.edits import ensure_pseudonym_key
 from tracker_db.errors import DatabaseBusyError, DataValidationError, TrackerError
 from tracker_db.exports import Column, to_csv, to_parquet
 from tracker_db.migrate import open_database
 from tracker_db.past_state import PastState, open_past_state
+from tracker_db.privacy import Pseudonyms
 from tracker_db.read_models.changes import list_comparable_syncs
 from tracker_db.read_models.preferences import (
     TimeZoneChoice,
     get_min_group_size,
     get_time_zone,
 )
+from tracker_db.read_models.progress_report import StudentReport
 from tracker_db.read_models.sync_status import SyncState, get_sync_state
 from tracker_db.sync.control import ControlServer
 from tracker_db.sync.runner import get_sync_runner
@@ -237,8 +240,9 @@ def start(*, shows_past: bool = False) -> SyncState:
         show_error(e, "The database cannot be opened: ")
         st.stop()
         raise  # unreachable: st.stop() raises
-    if state.has_data:
-        with st.sidebar:
+    with st.sidebar:
+        pseudonyms_control()
+        if state.has_data:
             past_sync_control()
     past = chosen_past_sync()
     if past is not None and shows_past:
@@ -451,7 +455,7 @@ def table(frame: Any, **options: Any) -> Any:
     options.setdefault("placeholder", EMPTY)
     options.setdefault("width", "stretch")
     options.setdefault("height", table_height(len(frame)))
-    return st.dataframe(frame, **options)
+    return st.dataframe(shown(frame), **options)
 
 
 def downloads(frame: Any, columns: Mapping[str, Column], name: str, *, key: str) -> None:
@@ -463,6 +467,7 @@ def downloads(frame: Any, columns: Mapping[str, Column], name: str, *, key: str)
         name: The file name without its extension.
         key: A prefix for the buttons' keys, unique on the page.
     """
+    frame = shown(frame)
     row = st.container(horizontal=True)
     # The files are made only when a button is pressed (a table can be long).
     row.download_button(
@@ -491,6 +496,56 @@ def editor(frame: Any, **options: Any) -> Any:
 def min_group_size() -> int:
     """Return the smallest group whose medians and spreads this run shows (the setting)."""
     return cached(get_min_group_size)
+
+
+PSEUDONYMS_HELP = ("Show students by stable pseudonyms instead of names and Canvas ids, on "
+                   "every page, chart, report and download: for a shared screen, or files "
+                   "that leave the school. Notes and messages are hidden meanwhile.")
+
+
+@st.cache_resource(show_spinner=False)
+def _pseudonym_key(location: str) -> str:
+    # Made once per database (``ops.settings``); the location keys the cache per database.
+    return ensure_pseudonym_key()
+
+
+def pseudonyms() -> Pseudonyms | None:
+    """The pseudonyms this run shows students by (the sidebar's switch), or None."""
+    if not st.session_state.get("pseudonyms_on"):
+        return None
+    return Pseudonyms(_pseudonym_key(database().location))
+
+
+def shown(frame: Any) -> Any:
+    """``frame`` as this run may show it: with pseudonyms when they are on."""
+    masks = pseudonyms()
+    return masks.frame(frame) if masks is not None and frame is not None else frame
+
+
+def person(student_id: int, name: str | None) -> str:
+    """A student's name as this run may show it (the pseudonym when they are on)."""
+    masks = pseudonyms()
+    if masks is not None:
+        return masks.name(student_id)
+    return name or f"student {student_id}"
+
+
+def shown_report(report: StudentReport) -> StudentReport:
+    """A progress report as this run may show it: with pseudonyms when they are on (and
+    then without notes, which may name the student)."""
+    masks = pseudonyms()
+    if masks is None:
+        return report
+    return replace(report, student_id=masks.number(report.student_id),
+                   name=masks.name(report.student_id), notes=report.notes.clear())
+
+
+def pseudonyms_control() -> None:
+    """The sidebar's "Pseudonyms" switch (each page draws it, through ``start``; the choice
+    lives in a key of its own, as the past sync's does)."""
+    st.session_state["pseudonyms_widget"] = bool(st.session_state.get("pseudonyms_on"))
+    st.toggle("Pseudonyms", key="pseudonyms_widget", help=PSEUDONYMS_HELP,
+              on_change=_keep("pseudonyms_widget", "pseudonyms_on"))
 
 
 def time_zone() -> TimeZoneChoice:

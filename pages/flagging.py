@@ -49,8 +49,14 @@ def show_flags(board: FlagBoard, *, key: str, past: bool, shows_student: bool = 
     if flags.is_empty():
         st.text("Nobody is flagged right now." if shows_student else "No open flags.")
     else:
-        st.caption(f"{flags.height:,} open flag{'' if flags.height == 1 else 's'}. Select "
-                   "rows to dismiss them or to open a student.")
+        total = max(board.open_total, flags.height)
+        if total > flags.height:
+            st.caption(f"The first {flags.height:,} of {total:,} open flags, by student. "
+                       "Select rows to dismiss them or to open a student; Students, with "
+                       "Flagged only and a course, lists the rest by course.")
+        else:
+            st.caption(f"{total:,} open flag{'' if total == 1 else 's'}. Select rows to "
+                       "dismiss them or to open a student.")
         table = f"{key}_open"
         order, config = _columns(FLAG_COLUMNS, shows_student)
         event = common.table(flags, key=common.selection_key(table), on_select="rerun",
@@ -77,7 +83,9 @@ def show_flags(board: FlagBoard, *, key: str, past: bool, shows_student: bool = 
                     st.rerun()
             students = {row["student_id"] for row in picked}
             if shows_student and len(students) == 1 and buttons.button(
-                    f"Open {common.md(picked[0]['student_name'])}", key=f"{key}_open_student",
+                    "Open " + common.md(common.person(picked[0]["student_id"],
+                                                      picked[0]["student_name"])),
+                    key=f"{key}_open_student",
                     icon=":material/person:"):
                 common.open_student(picked[0]["student_id"], table)
         if shows_student:

@@ -23,6 +23,10 @@ def message_students(student_ids: Iterable[int], *, key: str, what: str) -> None
     ids = tuple(sorted(set(student_ids)))
     key = f"message_{key}"
     with st.expander(f"Message {what}", icon=":material/mail:"):
+        if common.pseudonyms() is not None:
+            st.info("Switch pseudonyms off to write to students: a message needs their names "
+                    "and addresses.", icon=":material/visibility_off:")
+            return
         if not ids:
             st.text("Nobody is in this list.")
             return

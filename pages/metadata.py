@@ -124,6 +124,10 @@ with assignments_tab:
                 edited_assignments))
 
 with students_tab:
+    if common.pseudonyms() is not None:
+        st.info("Switch pseudonyms off to edit students' tags and groups: the table lists "
+                "them by name.", icon=":material/visibility_off:")
+        st.stop()  # the last tab: nothing of the page follows
     left, right = st.columns([3, 2])
     student_course = left.selectbox(
         "Course", [None, *(c for c, _ in options.courses)],

@@ -76,7 +76,8 @@ if privacy.any_small(trend, "students", smallest):
 if curriculum_id is not None:
     spread = common.cached(trends.get_course_distribution, (), curriculum_id,
                            include_inactive=include_inactive, min_group_size=smallest)
-    st.plotly_chart(charts.course_distribution_chart(spread, scope_name), key="course_spread")
+    st.plotly_chart(charts.course_distribution_chart(common.shown(spread), scope_name),
+                    key="course_spread")
     course_id = st.selectbox(
         "Course for the assignment scores", member_ids, format_func=options.course_label,
         key="p_assignment_course",
@@ -85,7 +86,7 @@ if curriculum_id is not None:
     scores = common.cached(trends.get_assignment_distribution, course_id,
                            include_inactive=include_inactive, min_group_size=smallest)
 st.plotly_chart(
-    charts.assignment_distribution_chart(scores, options.course_label(course_id)),
+    charts.assignment_distribution_chart(common.shown(scores), options.course_label(course_id)),
     key="assignment_spread",
 )
 st.caption("Each point is one student's graded score on an assignment, as a percent of its "
@@ -109,8 +110,8 @@ st.caption(common.md(
 if st.button("Make the course report", icon=":material/print:", key="course_report_prepare"):
     st.session_state["_course_report"] = report_course
 if st.session_state.get("_course_report") == report_course:
-    reports = common.cached(progress_report.get_course_report, report_course,
-                            min_group_size=smallest)
+    reports = [common.shown_report(r) for r in common.cached(
+        progress_report.get_course_report, report_course, min_group_size=smallest)]
     st.download_button(
         f"Download the report of {len(reports):,} student{'' if len(reports) == 1 else 's'} "
         "(HTML, to print)", icon=":material/download:", key="course_report_html",

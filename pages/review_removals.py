@@ -53,6 +53,11 @@ common.table(removals, column_order=list(shown),
              column_config=common.column_config(removals, shown))
 common.downloads(removals, shown, "removals", key="removals")
 
+if common.pseudonyms() is not None:
+    st.info("Switch pseudonyms off to decide on a removal: a decision needs to see whose "
+            "data it keeps or deletes.", icon=":material/visibility_off:")
+    st.stop()
+
 labels = {
     f"{kind}:{object_id}": f"{kind} {object_id}: {name or 'no name'} ({reason})"
     for kind, object_id, name, reason in removals.select(

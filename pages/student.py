@@ -41,8 +41,11 @@ def _picker() -> None:
     if found.is_empty():
         st.info("No student matches." if text else "No students yet.")
         return
-    names = dict(zip(found["student_id"].to_list(), found["name"].to_list(), strict=True))
-    chosen = st.selectbox("Student", list(names), format_func=lambda s: f"{names[s]} ({s})",
+    # The choices are the real ids; the labels what this run may show (pseudonyms).
+    labels = [f"{name} ({number})" for number, name in common.shown(found).select(
+        "student_id", "name").iter_rows()]
+    names = dict(zip(found["student_id"].to_list(), labels, strict=True))
+    chosen = st.selectbox("Student", list(names), format_func=names.__getitem__,
                           key="student_pick")
     if st.button("Open", key="student_open", type="primary"):
         st.query_params["student_id"] = str(chosen)
@@ -74,13 +77,17 @@ if profile is None:
     _picker()
     st.stop()
 
-name = profile["name"] or f"student {student_id}"
+masks = common.pseudonyms()
+name = common.person(student_id, profile["name"])
 st.title(common.md(name))
-details = [f"Canvas id {student_id}"]
-if profile["login_id"]:
-    details.append(f"login {profile['login_id']}")
-if profile["sis_user_id"]:
-    details.append(f"SIS id {profile['sis_user_id']}")
+if masks is not None:
+    details = [f"Pseudonym number {masks.number(student_id)}"]
+else:
+    details = [f"Canvas id {student_id}"]
+    if profile["login_id"]:
+        details.append(f"login {profile['login_id']}")
+    if profile["sis_user_id"]:
+        details.append(f"SIS id {profile['sis_user_id']}")
 st.caption(common.md(" · ".join(details)))
 if not profile["active"] or profile["archived"]:
     reason = profile["removal_reason"] or "no longer active in Canvas"
@@ -148,6 +155,11 @@ else:
 left, right = st.columns(2)
 with left:
     st.subheader("Notes")
+    notes = common.cached(student_record.get_student_notes, student_id)
+    if masks is not None:
+        st.info("Notes are hidden while pseudonyms are on: your own words may name the "
+                "student.", icon=":material/visibility_off:")
+        notes = notes.clear()
     with st.form("add_note", clear_on_submit=True):
         body = st.text_area("New note", max_chars=edits.MAX_NOTE_LENGTH)
         added = st.form_submit_button("Add note", icon=":material/note_add:") and (
@@ -157,8 +169,7 @@ with left:
         common.bump_data_version()
         common.flash("Note added.")
         st.rerun()
-    notes = common.cached(student_record.get_student_notes, student_id)
-    if notes.is_empty():
+    if notes.is_empty() and masks is None:
         st.text("No notes yet.")
     # Deleting takes two clicks: Delete asks, "Yes, delete" deletes (notes cannot come back).
     confirming = st.session_state.get("_confirm_note")
@@ -222,6 +233,7 @@ chosen_notes = st.multiselect(
 report = common.cached(progress_report.get_student_report, student_id,
                        note_ids=tuple(chosen_notes), min_group_size=smallest)
 if report is not None:
+    report = common.shown_report(report)
     st.download_button(
         "Download the report (HTML, to print)", icon=":material/print:", key="report_html",
         data=printable.render_reports(

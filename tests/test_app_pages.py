@@ -1328,3 +1328,40 @@ def test_the_smallest_group_to_show_is_set_on_the_sync_page_and_hides_medians(de
     at.query_params.update({"student_id": "5004"})
     _ok(at.run())
     assert "Class medians are not shown for groups of fewer than 1000" in _said(at)
+
+
+def test_pseudonyms_replace_students_on_every_page_chart_and_table(demo_db):
+    at = _ok(_open("pages/students.py"))
+    real = dict(_read(demo_db, "SELECT student_id, name FROM summary.students"))
+    courses = " ".join(n for (n,) in _read(demo_db, "SELECT name FROM canvas.courses"))
+    at.toggle(key="pseudonyms_widget").set_value(True)
+    _ok(at.run())
+    shown = _students(at)
+    pseudonym = re.compile(r"Student [A-Z2-9]{4}-[A-Z2-9]{4}")
+    assert shown["name"].map(lambda n: bool(pseudonym.fullmatch(n))).all()
+    assert not set(shown["student_id"]) & set(real)  # no Canvas id either
+    assert "Switch pseudonyms off to write to students" in _said(at)
+
+    def leaks(at: AppTest) -> set[str]:
+        words = _said(at) + " ".join(
+            d.value.to_csv() for d in at.dataframe) + " ".join(
+            c.proto.spec for c in at.get("plotly_chart"))
+        # (a name that is also part of a course's name is no leak)
+        return {n for n in real.values() if n and len(n) > 6 and n in words
+                and n not in courses}
+
+    assert leaks(at) == set()
+    for page, query in (("pages/overview.py", {}), ("pages/progress.py", {}),
+                        ("pages/student.py", {"student_id": "5004"}),
+                        ("pages/assignment.py", {}), ("pages/what_changed.py", {})):
+        at.switch_page(page)
+        at.query_params.clear()
+        at.query_params.update(query)
+        _ok(at.run())
+        assert at.toggle(key="pseudonyms_widget").value  # it holds from page to page
+        assert leaks(at) == set(), page
+    at.switch_page("pages/student.py")
+    at.query_params.update({"student_id": "5004"})
+    _ok(at.run())
+    assert pseudonym.fullmatch(at.title[0].value.replace("\\", ""))
+    assert "Notes are hidden while pseudonyms are on" in _said(at)

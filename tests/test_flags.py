@@ -25,6 +25,7 @@ from tracker_db.read_models.flags import (
     get_flags,
     get_rule_settings,
 )
+from tracker_db.read_models.roster import StudentFilters, get_students_table
 from tracker_db.sync.from_canvas import sync_from_canvas
 
 TOKEN = "flags-token"
@@ -233,6 +234,29 @@ def test_the_flagged_students_sum_up_their_open_flags_per_course(demo_copy):
     own = flags.filter(pl.col("student_id") == first["student_id"])
     assert first["flags"] == "; ".join(f"{f} ({c})" for f, c in
                                        own.select("flag", "course_name").iter_rows())
+
+
+def test_a_board_cut_at_its_limit_keeps_the_first_flags_and_counts_them_all(demo_copy):
+    every = get_flags()
+    dismiss_flags([every.row(0, named=True)])
+    board = get_flag_board(limit=3)
+    rest = every.slice(1)
+    assert board.open.height == 3 and board.open_total == rest.height > 3
+    assert board.open.select("student_id", "course_id", "rule").rows() == rest.head(3).select(
+        "student_id", "course_id", "rule").rows()
+    assert board.dismissed.height == 1
+    whole = get_flag_board()
+    assert whole.open.height == whole.open_total == rest.height
+
+
+def test_the_students_table_shows_each_listed_student_s_flags(demo_copy):
+    table = get_students_table()
+    expected = dict(get_flagged_students().select("student_id", "flags").iter_rows())
+    assert table.rows.height > 50
+    assert dict(table.rows.select("student_id", "flags").iter_rows()) == {
+        i: expected.get(i) for i in table.rows["student_id"]}
+    flagged = get_students_table(StudentFilters(flagged=True))
+    assert sorted(flagged.rows["student_id"]) == sorted(expected)
 
 
 def test_a_past_state_shows_the_flags_of_its_sync_with_today_s_decisions(demo_copy):

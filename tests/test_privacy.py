@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 
-from tracker_db.edits import set_min_group_size
+from tracker_db.archive import EXPORTED_TABLES
+from tracker_db.edits import ensure_pseudonym_key, set_min_group_size
 from tracker_db.errors import DataValidationError
-from tracker_db.privacy import DEFAULT_MIN_GROUP_SIZE, drop_small_groups, hide_small_groups
+from tracker_db.privacy import (
+    DEFAULT_MIN_GROUP_SIZE,
+    Pseudonyms,
+    drop_small_groups,
+    hide_small_groups,
+)
 from tracker_db.read_models.courses import get_course_overview
-from tracker_db.read_models.preferences import get_min_group_size
+from tracker_db.read_models.preferences import get_min_group_size, get_pseudonym_key
 from tracker_db.read_models.student_record import get_student_score_history
 from tracker_db.read_models.trends import (
     get_assignment_distribution,
@@ -81,3 +89,51 @@ def test_distributions_leave_out_groups_under_the_minimum(demo_copy):
     spread = get_course_distribution((101, 102, 103), min_group_size=1)
     assert get_course_distribution((101, 102, 103), min_group_size=10_000).is_empty()
     assert get_course_distribution((101, 102, 103), min_group_size=2).height == spread.height
+
+
+# ---------------------------------------------------------------------------------------------
+# Pseudonyms
+
+KEY = "k" * 64
+
+
+def test_a_pseudonym_is_stable_keyed_and_readable():
+    masks = Pseudonyms(KEY)
+    assert masks.name(5004) == Pseudonyms(KEY).name(5004)  # the same in every session
+    assert masks.name(5004) != masks.name(5005)
+    assert Pseudonyms("j" * 64).name(5004) != masks.name(5004)  # the key decides
+    assert re.fullmatch(r"Student [A-Z2-9]{4}-[A-Z2-9]{4}", masks.name(5004))
+    assert 100_000_000 <= masks.number(5004) < 1_000_000_000
+    names = {masks.name(i) for i in range(1, 20_001)}
+    assert len(names) == 20_000  # no two students of a large school share one
+    with pytest.raises(ValueError, match="32 characters"):
+        Pseudonyms("short")
+
+
+def test_a_frame_shows_every_student_by_pseudonym_and_drops_what_identifies_them():
+    masks = Pseudonyms(KEY)
+    people = pl.DataFrame({"student_id": [5004, 5005], "name": ["Ann", "<b>Bo</b>"],
+                           "student_name": ["Ann", "Bo"], "login_id": ["a@x.test", "bo"],
+                           "email": ["a@x.test", None], "score": [71.5, 80.0]})
+    shown = masks.frame(people)
+    assert shown["student_id"].to_list() == [masks.number(5004), masks.number(5005)]
+    assert shown["name"].to_list() == shown["student_name"].to_list() == [
+        masks.name(5004), masks.name(5005)]
+    assert shown["login_id"].null_count() == 2 and shown["email"].null_count() == 2
+    assert shown["score"].to_list() == [71.5, 80.0]  # the rest as it was, in order
+
+    mixed = pl.DataFrame({"object_type": ["student", "course"], "object_id": [5004, 101],
+                          "name": ["Ann", "BIO 101"]})
+    assert masks.frame(mixed).rows() == [("student", masks.number(5004), masks.name(5004)),
+                                         ("course", 101, "BIO 101")]
+    courses = pl.DataFrame({"course_id": [101], "name": ["BIO 101"]})
+    assert masks.frame(courses).equals(courses)  # a course's name is not a student's
+    orphan = pl.DataFrame({"student_name": ["Ann"]})
+    assert masks.frame(orphan)["student_name"].to_list() == ["(hidden)"]
+
+
+def test_the_key_is_made_once_per_database_and_never_exported(demo_copy, tmp_path):
+    assert get_pseudonym_key() is None
+    key = ensure_pseudonym_key()
+    assert len(key) == 64 and ensure_pseudonym_key() == key == get_pseudonym_key()
+    assert not [t for t in EXPORTED_TABLES if t.startswith("ops.")]

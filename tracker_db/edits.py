@@ -18,8 +18,17 @@ import polars as pl
 from tracker_db.db import Cursor, using, write
 from tracker_db.errors import DataValidationError
 from tracker_db.flag_rules import RuleSetting, validate_setting
-from tracker_db.privacy import MIN_GROUP_SETTING, validate_min_group_size
-from tracker_db.read_models.preferences import TIME_ZONE_SETTING, is_known_time_zone
+from tracker_db.privacy import (
+    MIN_GROUP_SETTING,
+    PSEUDONYM_KEY_SETTING,
+    new_pseudonym_key,
+    validate_min_group_size,
+)
+from tracker_db.read_models.preferences import (
+    TIME_ZONE_SETTING,
+    get_pseudonym_key,
+    is_known_time_zone,
+)
 from tracker_db.store import settings as stored_settings
 from tracker_db.store import teacher_data
 from tracker_db.store.teacher_data import (
@@ -52,6 +61,7 @@ __all__ = [
     "delete_curriculum",
     "delete_student_note",
     "dismiss_flags",
+    "ensure_pseudonym_key",
     "flag_again",
     "removed_keys",
     "rename_curriculum",
@@ -401,6 +411,29 @@ def set_min_group_size(size: int | None, *, cur: Cursor | None = None) -> None:
     value = None if size is None else str(validate_min_group_size(size))
     with using(cur) as c:
         write(c, lambda c: stored_settings.write_settings(c, {MIN_GROUP_SETTING: value}))
+
+
+def ensure_pseudonym_key(*, cur: Cursor | None = None) -> str:
+    """Return the secret the pseudonyms are keyed with, making it on the first call.
+
+    Made once per database and kept (``ops.settings``), so a student's pseudonym stays the
+    same across sessions and processes; two processes asking at once get the same key (the
+    transaction reads it again before writing).
+    """
+    with using(cur) as c:
+        existing = get_pseudonym_key(cur=c)
+        if existing:
+            return existing
+
+        def make(c: Cursor) -> str:
+            found = get_pseudonym_key(cur=c)
+            if found:
+                return found
+            key = new_pseudonym_key()
+            stored_settings.write_settings(c, {PSEUDONYM_KEY_SETTING: key})
+            return key
+
+        return write(c, make)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
 -- Parameters: for each rule of tracker_db.read_models.flags.RULES, $<rule>_on BOOLEAN and
 -- $<rule>_threshold DOUBLE; $drop_days INTEGER (the period of score_drop_days);
 -- $course_ids BIGINT[], $curricula VARCHAR[] (courses of any of them) and $student_ids BIGINT[]
--- (empty: all).
+-- (empty: all); $limit BIGINT: at most this many open and this many dismissed flags, the
+-- first by student (NULL: all).
 WITH as_of AS (
     -- "N days" counts back from the latest sync, so a flag means the same whenever it is read
     SELECT max(recorded_at) AS synced_at
@@ -40,7 +41,8 @@ shown AS MATERIALIZED (
     SELECT *
     FROM course_pairs
     WHERE len($student_ids::BIGINT[]) = 0
-       OR list_contains($student_ids::BIGINT[], student_id)
+       -- a hash join on the ids (list_contains would scan the list once per pair)
+       OR student_id IN (SELECT unnest($student_ids::BIGINT[]))
 ),
 score_then AS (
     -- each pair's score as it stood $drop_days days before the latest sync
@@ -136,11 +138,16 @@ SELECT r.course_id, coalesce(c.course_code, c.name, 'course ' || r.course_id) AS
        coalesce(d.action = 'dismiss' AND d.facts = r.facts, false) AS dismissed,
        CASE WHEN d.action = 'dismiss' AND d.facts = r.facts THEN d.note END AS dismissed_note,
        CASE WHEN d.action = 'dismiss' AND d.facts = r.facts THEN d.decided_at END
-           AS dismissed_at
+           AS dismissed_at,
+       -- how many open (or dismissed) flags there are in all, for a list cut at $limit
+       count(*) OVER (PARTITION BY dismissed) AS listed_total
 FROM raised AS r
 LEFT JOIN latest_decision AS d USING (course_id, student_id, rule)
 LEFT JOIN canvas.courses AS c USING (course_id)
 LEFT JOIN summary.students AS st USING (student_id)
+QUALIFY $limit::BIGINT IS NULL OR row_number() OVER (
+    PARTITION BY dismissed
+    ORDER BY st.sort_key, r.student_id, course_name, r.course_id, r.rule) <= $limit::BIGINT
 ORDER BY st.sort_key, r.student_id, course_name, r.course_id, r.rule
 
 -- name: stored_rules

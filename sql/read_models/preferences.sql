@@ -17,3 +17,7 @@ ORDER BY courses DESC, time_zone
 -- The smallest group whose median and spread pages show, chosen on the Sync page (no row:
 -- none chosen).
 SELECT value FROM ops.settings WHERE name = 'privacy.min_group_size'
+
+-- name: stored_pseudonym_key
+-- The secret the pseudonyms are keyed with (no row: none made yet).
+SELECT value FROM ops.settings WHERE name = 'privacy.pseudonym_key'

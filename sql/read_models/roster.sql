@@ -123,7 +123,8 @@ found AS (
                SELECT student_id FROM meta.student_metadata
                WHERE list_contains($groups::VARCHAR[], custom_group)))
 
-      AND (NOT $flagged_only OR list_contains($flagged_ids::BIGINT[], s.student_id))
+      -- a hash join on the ids (list_contains would scan the list once per student)
+      AND (NOT $flagged_only OR s.student_id IN (SELECT unnest($flagged_ids::BIGINT[])))
       -- a score below $below_score in one of the courses the row shows
       AND ($below_score::DOUBLE IS NULL OR s.student_id IN (
                SELECT student_id FROM pairs AS p

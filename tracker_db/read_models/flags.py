@@ -37,6 +37,9 @@ FLAG_SCHEMA: dict[str, pl.DataType] = {
     "dismissed_at": pl.Datetime("us", "UTC"),
 }
 
+#: What ``get_flags`` returns: the flags, and how many there are in all (for a cut list).
+_LISTED_SCHEMA: dict[str, pl.DataType] = {**FLAG_SCHEMA, "listed_total": pl.Int64()}
+
 #: The flags table as pages show it (and so its download).
 FLAG_COLUMNS: dict[str, Column] = {
     "student_name": Column("Student", width=170),
@@ -93,6 +96,8 @@ def get_flags(
     curricula: Iterable[str] = (),
     student_ids: Iterable[int] = (),
     include_dismissed: bool = False,
+    limit: int | None = None,
+    rules: list[RuleSetting] | None = None,
     cur: Cursor | None = None,
 ) -> pl.DataFrame:
     """Return the flags the rules raise as of the latest sync, by student and course.
@@ -102,6 +107,9 @@ def get_flags(
         curricula: Only the courses of these curricula (empty: every course).
         student_ids: Only these students (empty: every student).
         include_dismissed: Also the flags a teacher dismissed (``dismissed`` is then true).
+        limit: At most this many open (and this many dismissed) flags, the first by student
+            (None: all); ``listed_total`` then says how many there are in all.
+        rules: The rules as set (default: read them).
         cur: Cursor to use.
 
     Returns:
@@ -112,16 +120,17 @@ def get_flags(
     courses = sorted({validate_id(i, "course id") for i in course_ids})
     students = sorted({validate_id(i, "student id") for i in student_ids})
     with using(cur) as c:
-        params = _parameters(get_rule_settings(cur=c))
+        params = _parameters(rules if rules is not None else get_rule_settings(cur=c))
         params.update(course_ids=courses, student_ids=students,
-                      curricula=sorted({str(c) for c in curricula}))
+                      curricula=sorted({str(c) for c in curricula}),
+                      limit=None if limit is None else max(1, int(limit)))
         frame = c.execute(_SQL["flags"], params).pl()
     labels = {rule: spec.label for rule, spec in RULES.items()}
     frame = frame.with_columns(flag=pl.col("rule").replace_strict(labels, default=None))
     if not include_dismissed:
         frame = frame.filter(~pl.col("dismissed"))
     frame = shorten_columns(frame, ("student_name", "course_name"))
-    return frame.select(list(FLAG_SCHEMA)).cast(FLAG_SCHEMA)  # type: ignore[arg-type]
+    return frame.select(list(_LISTED_SCHEMA)).cast(_LISTED_SCHEMA)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -129,14 +138,17 @@ class FlagBoard:
     """The flags a page lists, open and dismissed, and the rules that raised them.
 
     Attributes:
-        open: Flags not dismissed (``get_flags`` columns).
-        dismissed: Flags a teacher dismissed whose facts have not changed since.
+        open: Flags not dismissed (``get_flags`` columns), the first ``limit`` by student.
+        dismissed: Flags a teacher dismissed whose facts have not changed since (as many).
         rules: Every rule as it is set now.
+        open_total: How many open flags there are in all (more than ``open`` holds when the
+            list is cut).
     """
 
     open: pl.DataFrame
     dismissed: pl.DataFrame
     rules: list[RuleSetting]
+    open_total: int = 0
 
     @property
     def rules_on(self) -> list[RuleSetting]:
@@ -144,28 +156,34 @@ class FlagBoard:
         return [r for r in self.rules if r.enabled]
 
 
+#: The most open flags a board lists (a whole program raises hundreds of thousands).
+BOARD_LIMIT = 1000
+
+
 def get_flag_board(
     *, course_ids: Iterable[int] = (), student_ids: Iterable[int] = (),
-    cur: Cursor | None = None,
+    limit: int = BOARD_LIMIT, cur: Cursor | None = None,
 ) -> FlagBoard:
-    """Return the open and the dismissed flags (of some courses or students), and the
-    rules as set; arguments as ``get_flags``."""
+    """Return the open and the dismissed flags (of some courses or students), at most
+    ``limit`` of each, and the rules as set; arguments as ``get_flags``."""
     with using(cur) as c:
-        every = get_flags(course_ids=course_ids, student_ids=student_ids,
-                          include_dismissed=True, cur=c)
         rules = get_rule_settings(cur=c)
-    return FlagBoard(open=every.filter(~pl.col("dismissed")),
-                     dismissed=every.filter(pl.col("dismissed")), rules=rules)
+        every = get_flags(course_ids=course_ids, student_ids=student_ids,
+                          include_dismissed=True, limit=limit, rules=rules, cur=c)
+    opened = every.filter(~pl.col("dismissed"))
+    return FlagBoard(open=opened, dismissed=every.filter(pl.col("dismissed")), rules=rules,
+                     open_total=int(opened["listed_total"][0]) if opened.height else 0)
 
 
 def get_flagged_students(
     *, course_ids: Iterable[int] = (), curricula: Iterable[str] = (),
-    cur: Cursor | None = None,
+    student_ids: Iterable[int] = (), cur: Cursor | None = None,
 ) -> pl.DataFrame:
-    """Return each student with a flag that is not dismissed (in some courses, arguments as
-    ``get_flags``): ``student_id``, ``flags`` (the flags' names with their courses, in
-    words) and ``flag_count``."""
-    flags = get_flags(course_ids=course_ids, curricula=curricula, cur=cur)
+    """Return each student with a flag that is not dismissed (of some courses or students,
+    arguments as ``get_flags``): ``student_id``, ``flags`` (the flags' names with their
+    courses, in words) and ``flag_count``."""
+    flags = get_flags(course_ids=course_ids, curricula=curricula, student_ids=student_ids,
+                      cur=cur)
     return (
         flags.group_by("student_id", maintain_order=True)
         .agg(flags=pl.concat_str(pl.col("flag"), pl.lit(" ("), pl.col("course_name"),

@@ -1,4 +1,5 @@
-"""How pages show things: the time zone every time is shown in.
+"""How pages show things: the time zone every time is shown in, the smallest group shown,
+and the key of the pseudonyms.
 
 Canvas keeps every time in UTC; a teacher reads them in their own zone. The zone is the one
 chosen on the Sync page, else the zone most tracked courses keep (Canvas's ``time_zone``),
@@ -119,3 +120,11 @@ def get_min_group_size(*, cur: Cursor | None = None) -> int:
     except (ValueError, DataValidationError):
         # A value no version of the app writes: keep the safe default rather than fail.
         return DEFAULT_MIN_GROUP_SIZE
+
+
+def get_pseudonym_key(*, cur: Cursor | None = None) -> str | None:
+    """Return the secret pseudonyms are keyed with, or None before the first use
+    (``edits.ensure_pseudonym_key`` makes it)."""
+    with using(cur) as c:
+        stored = c.execute(_SQL["stored_pseudonym_key"]).fetchone()
+    return str(stored[0]) if stored and stored[0] else None

@@ -218,7 +218,10 @@ def get_students_table(
     limit = max(1, min(int(limit), 10_000))
     below_score = _score_limit(f.below_score)
     with using(cur) as c:
-        flagged = get_flagged_students(course_ids=f.course_ids, curricula=f.curricula, cur=c)
+        # Every flagged student when the filter asks for them; else only the page's are
+        # looked up, below (the rules cost little for 500 students, much for a program).
+        flagged = (get_flagged_students(course_ids=f.course_ids, curricula=f.curricula, cur=c)
+                   if f.flagged else None)
         frame = c.execute(
             _SQL["students_table"],
             {
@@ -234,16 +237,22 @@ def get_students_table(
                 # without course-level filters, students come from summary.students alone
                 "person_level": not f.course_level,
                 "flagged_only": f.flagged,
-                "flagged_ids": flagged["student_id"].to_list(),
+                "flagged_ids": [] if flagged is None else flagged["student_id"].to_list(),
                 "below_score": below_score,
             },
         ).pl()
+        if flagged is None and frame.height:
+            flagged = get_flagged_students(course_ids=f.course_ids, curricula=f.curricula,
+                                           student_ids=frame["student_id"].to_list(), cur=c)
     total = int(frame["total"][0]) if frame.height else 0
     course_scores = frame.select("student_id", "course_scores") if frame.height else None
     rows = (frame.drop("total", "course_scores") if frame.height
             else pl.DataFrame(schema={k: v for k, v in STUDENT_TABLE_SCHEMA.items()
                                       if k != "flags"}))
-    rows = rows.join(flagged.select("student_id", "flags"), on="student_id", how="left")
+    if flagged is not None:
+        rows = rows.join(flagged.select("student_id", "flags"), on="student_id", how="left")
+    else:
+        rows = rows.with_columns(flags=pl.lit(None, dtype=pl.String))
     rows = shorten_columns(rows, ("name", "courses", "tags", "custom_group"))
     rows = rows.cast(STUDENT_TABLE_SCHEMA)  # type: ignore[arg-type]
     columns = dict(STUDENT_COLUMNS)
