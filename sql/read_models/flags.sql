@@ -131,24 +131,41 @@ latest_decision AS (
     FROM meta.flag_decisions AS d
     SEMI JOIN raised USING (course_id, student_id, rule)
     GROUP BY d.course_id, d.student_id, d.rule
+),
+listed AS MATERIALIZED (
+    SELECT r.course_id,
+           coalesce(c.course_code, c.name, 'course ' || r.course_id) AS course_name,
+           r.student_id, coalesce(st.name, 'student ' || r.student_id) AS student_name,
+           r.rule, r.value, r.reason, r.facts,
+           coalesce(d.action = 'dismiss' AND d.facts = r.facts, false) AS dismissed,
+           CASE WHEN d.action = 'dismiss' AND d.facts = r.facts THEN d.note END
+               AS dismissed_note,
+           CASE WHEN d.action = 'dismiss' AND d.facts = r.facts THEN d.decided_at END
+               AS dismissed_at,
+           st.sort_key
+    FROM raised AS r
+    LEFT JOIN latest_decision AS d USING (course_id, student_id, rule)
+    LEFT JOIN canvas.courses AS c USING (course_id)
+    LEFT JOIN summary.students AS st USING (student_id)
+),
+totals AS (
+    -- how many open (and dismissed) flags there are in all, for a list cut at $limit
+    SELECT dismissed, count(*) AS listed_total FROM listed GROUP BY dismissed
+),
+cut AS (
+    -- each part's first $limit by student: a top-N each, cheaper than ranking every flag
+    (SELECT * FROM listed WHERE NOT dismissed
+     ORDER BY sort_key, student_id, course_name, course_id, rule
+     LIMIT coalesce($limit::BIGINT, 9223372036854775807))
+    UNION ALL
+    (SELECT * FROM listed WHERE dismissed
+     ORDER BY sort_key, student_id, course_name, course_id, rule
+     LIMIT coalesce($limit::BIGINT, 9223372036854775807))
 )
-SELECT r.course_id, coalesce(c.course_code, c.name, 'course ' || r.course_id) AS course_name,
-       r.student_id, coalesce(st.name, 'student ' || r.student_id) AS student_name,
-       r.rule, r.value, r.reason, r.facts,
-       coalesce(d.action = 'dismiss' AND d.facts = r.facts, false) AS dismissed,
-       CASE WHEN d.action = 'dismiss' AND d.facts = r.facts THEN d.note END AS dismissed_note,
-       CASE WHEN d.action = 'dismiss' AND d.facts = r.facts THEN d.decided_at END
-           AS dismissed_at,
-       -- how many open (or dismissed) flags there are in all, for a list cut at $limit
-       count(*) OVER (PARTITION BY dismissed) AS listed_total
-FROM raised AS r
-LEFT JOIN latest_decision AS d USING (course_id, student_id, rule)
-LEFT JOIN canvas.courses AS c USING (course_id)
-LEFT JOIN summary.students AS st USING (student_id)
-QUALIFY $limit::BIGINT IS NULL OR row_number() OVER (
-    PARTITION BY dismissed
-    ORDER BY st.sort_key, r.student_id, course_name, r.course_id, r.rule) <= $limit::BIGINT
-ORDER BY st.sort_key, r.student_id, course_name, r.course_id, r.rule
+SELECT cut.* EXCLUDE (sort_key), t.listed_total
+FROM cut
+JOIN totals AS t USING (dismissed)
+ORDER BY cut.sort_key, cut.student_id, cut.course_name, cut.course_id, cut.rule
 
 -- name: stored_rules
 -- The rules a teacher has set (the latest row per rule; others keep their defaults).

@@ -192,6 +192,16 @@ def get_flagged_students(
     )
 
 
+def get_flagged_student_ids(
+    *, course_ids: Iterable[int] = (), curricula: Iterable[str] = (),
+    cur: Cursor | None = None,
+) -> list[int]:
+    """Return the ids of the students with a flag that is not dismissed (in some courses;
+    arguments as ``get_flags``), in no order."""
+    flags = get_flags(course_ids=course_ids, curricula=curricula, cur=cur)
+    return flags["student_id"].unique().to_list()
+
+
 def get_flag_decisions(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
     """Return every decision about a student's flags, newest first: when, the course, the
     flag's name, the action ("dismiss" or "flag again"), the note, and the facts then."""

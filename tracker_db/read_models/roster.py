@@ -17,7 +17,7 @@ from tracker_db.db import Cursor, like_pattern, sql_file, using
 from tracker_db.errors import DataValidationError
 from tracker_db.exports import Column, to_csv
 from tracker_db.read_models.display import shorten, shorten_columns
-from tracker_db.read_models.flags import get_flagged_students
+from tracker_db.read_models.flags import get_flagged_student_ids, get_flagged_students
 from tracker_db.read_models.preferences import zone_info
 from tracker_db.validation import validate_id
 
@@ -218,10 +218,10 @@ def get_students_table(
     limit = max(1, min(int(limit), 10_000))
     below_score = _score_limit(f.below_score)
     with using(cur) as c:
-        # Every flagged student when the filter asks for them; else only the page's are
-        # looked up, below (the rules cost little for 500 students, much for a program).
-        flagged = (get_flagged_students(course_ids=f.course_ids, curricula=f.curricula, cur=c)
-                   if f.flagged else None)
+        # Who is flagged at all only when the filter asks; the flags in words are looked up
+        # for the page's students alone, below (cheap for 500 students, not for a program).
+        flagged_ids = (get_flagged_student_ids(course_ids=f.course_ids, curricula=f.curricula,
+                                               cur=c) if f.flagged else [])
         frame = c.execute(
             _SQL["students_table"],
             {
@@ -237,13 +237,13 @@ def get_students_table(
                 # without course-level filters, students come from summary.students alone
                 "person_level": not f.course_level,
                 "flagged_only": f.flagged,
-                "flagged_ids": [] if flagged is None else flagged["student_id"].to_list(),
+                "flagged_ids": flagged_ids,
                 "below_score": below_score,
             },
         ).pl()
-        if flagged is None and frame.height:
-            flagged = get_flagged_students(course_ids=f.course_ids, curricula=f.curricula,
-                                           student_ids=frame["student_id"].to_list(), cur=c)
+        flagged = get_flagged_students(
+            course_ids=f.course_ids, curricula=f.curricula,
+            student_ids=frame["student_id"].to_list(), cur=c) if frame.height else None
     total = int(frame["total"][0]) if frame.height else 0
     course_scores = frame.select("student_id", "course_scores") if frame.height else None
     rows = (frame.drop("total", "course_scores") if frame.height
