@@ -24,6 +24,7 @@ from tracker_db.read_models.flags import (
     get_flagged_students,
     get_flags,
     get_rule_settings,
+    rules_key,
 )
 from tracker_db.read_models.roster import StudentFilters, get_students_table
 from tracker_db.sync.from_canvas import sync_from_canvas
@@ -322,3 +323,47 @@ def test_a_dismissed_flag_stays_dismissed_until_its_facts_change(fresh_db, fake)
     assert _raised(get_flags(), "low_score") >= {(low["course_id"], low["student_id"])}
     assert get_flag_decisions(low["student_id"])["action"].to_list() == [
         "flag again", "dismiss", "dismiss"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The flags derived once per sync and per change of the rules (summary.flags)
+
+
+def _live(demo_copy) -> pl.DataFrame:
+    # The rules applied on the spot: what readers do when summary.flags is not current.
+    with demo_copy.session() as cur:
+        state = cur.execute("SELECT * FROM summary.flag_state").fetchall()
+        cur.execute("DELETE FROM summary.flag_state")
+        try:
+            return get_flags(include_dismissed=True, cur=cur)
+        finally:
+            cur.executemany("INSERT INTO summary.flag_state VALUES (?, ?)", state)
+
+
+def test_the_derived_flags_are_the_rules_applied_and_follow_a_change_of_rules(demo_copy):
+    with demo_copy.session() as cur:
+        state = cur.execute("SELECT sync_id, rules_key FROM summary.flag_state").fetchall()
+        latest = cur.execute("SELECT max(sync_id) FROM ops.sync_runs").fetchone()[0]
+        stored = cur.execute("SELECT count(*) FROM summary.flags").fetchone()[0]
+    assert state == [(latest, rules_key(get_rule_settings()))] and stored > 0
+    derived = get_flags(include_dismissed=True)
+    assert derived.equals(_live(demo_copy)) and derived.height == stored
+
+    # derived again in the rule's own transaction
+    set_flag_rule("low_score", enabled=True, threshold=80)
+    with demo_copy.session() as cur:
+        assert cur.execute("SELECT rules_key FROM summary.flag_state").fetchone()[0] == (
+            rules_key(get_rule_settings()))
+    after = get_flags(include_dismissed=True)
+    assert after.equals(_live(demo_copy))
+    assert (after["rule"] == "low_score").sum() > (derived["rule"] == "low_score").sum()
+
+
+def test_stale_derived_flags_are_never_read(demo_copy):
+    # A rule changed without deriving the flags again (as by a version from before them):
+    # readers see that the flags were derived under other rules, and apply the rules.
+    with demo_copy.session() as cur:
+        cur.execute("INSERT INTO meta.flag_rules VALUES ('low_score', true, 90, NULL, now())")
+    assert get_flags(include_dismissed=True).equals(_live(demo_copy))
+    assert (get_flags()["rule"] == "low_score").sum() > 0
+

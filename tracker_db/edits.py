@@ -30,7 +30,7 @@ from tracker_db.read_models.preferences import (
     is_known_time_zone,
 )
 from tracker_db.store import settings as stored_settings
-from tracker_db.store import teacher_data
+from tracker_db.store import summaries, teacher_data
 from tracker_db.store.teacher_data import (
     ASSIGNMENT_METADATA,
     COURSE_METADATA,
@@ -462,7 +462,11 @@ def set_flag_rule(
     """
     setting = validate_setting(rule, enabled, threshold, days)
     with using(cur) as c:
-        write(c, lambda c: teacher_data.save_rule_setting(c, setting))
+        def save_one(c: Cursor) -> None:
+            teacher_data.save_rule_setting(c, setting)
+            summaries.write_flags(c)  # the flags under the rule as set now
+
+        write(c, save_one)
     return setting
 
 
@@ -481,6 +485,7 @@ def set_flag_rules(settings: Iterable[RuleSetting], *, cur: Cursor | None = None
     def save(c: Cursor) -> int:
         for setting in checked:
             teacher_data.save_rule_setting(c, setting)
+        summaries.write_flags(c)  # the flags under the rules as set now, in the same commit
         return len(checked)
 
     with using(cur) as c:

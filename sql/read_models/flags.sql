@@ -9,7 +9,8 @@
 -- Parameters: for each rule of tracker_db.read_models.flags.RULES, $<rule>_on BOOLEAN and
 -- $<rule>_threshold DOUBLE; $drop_days INTEGER (the period of score_drop_days);
 -- $course_ids BIGINT[], $curricula VARCHAR[] (courses of any of them) and $student_ids BIGINT[]
--- (empty: all); $limit BIGINT: at most this many open and this many dismissed flags, the
+-- (empty: all); $precomputed BOOLEAN (read summary.flags instead of applying the rules);
+-- $limit BIGINT: at most this many open and this many dismissed flags, the
 -- first by student (NULL: all).
 WITH as_of AS (
     -- "N days" counts back from the latest sync, so a flag means the same whenever it is read
@@ -54,6 +55,13 @@ score_then AS (
     GROUP BY h.course_id, h.student_id
 ),
 raised AS (
+    -- the flags derived at the latest sync under today's rules, when they are ($precomputed:
+    -- every $<rule>_on is then false, so the rules below read nothing)
+    SELECT f.course_id, f.student_id, f.rule, f.value, f.facts, f.reason
+    FROM summary.flags AS f
+    SEMI JOIN shown USING (course_id, student_id)
+    WHERE $precomputed
+    UNION ALL
     SELECT course_id, student_id, 'missing_work' AS rule, missing_count::DOUBLE AS value,
            missing_assignments AS facts,
            format('{} missing {} (the rule: {:.0f} or more)', missing_count,
@@ -183,3 +191,9 @@ FROM meta.flag_decisions AS d
 LEFT JOIN canvas.courses AS c USING (course_id)
 WHERE d.student_id = ?
 ORDER BY d.decided_at DESC
+
+-- name: flag_state
+-- What summary.flags was derived from, and the latest successful sync (no row: never).
+SELECT sync_id, rules_key,
+       (SELECT max(sync_id) FROM ops.sync_runs WHERE status = 'succeeded') AS latest_sync_id
+FROM summary.flag_state

@@ -125,3 +125,17 @@ DELETE FROM summary.work_changes
 -- summary.work_changes derived from the whole history again (after clear_work_changes).
 INSERT INTO summary.work_changes BY NAME
 SELECT * FROM summary.derive_work_changes()
+
+-- name: clear_flags
+DELETE FROM summary.flags
+
+-- name: clear_flag_state
+DELETE FROM summary.flag_state
+
+-- name: insert_flags
+-- The flags the rules raise now (staged as incoming_flags).
+INSERT INTO summary.flags BY NAME SELECT * FROM incoming_flags
+
+-- name: insert_flag_state
+-- Parameters: the sync and the rules' key the flags were derived from.
+INSERT INTO summary.flag_state VALUES (?, ?)

@@ -8,6 +8,7 @@ work, the same score, ...); when they change it is raised again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -80,14 +81,47 @@ def get_rule_settings(*, cur: Cursor | None = None) -> list[RuleSetting]:
     return settings
 
 
-def _parameters(settings: Iterable[RuleSetting]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
+def _parameters(settings: Iterable[RuleSetting], *, precomputed: bool = False) -> dict[str, Any]:
+    # Read from summary.flags: no rule is applied (their constant false skips their reads).
+    params: dict[str, Any] = {"precomputed": precomputed}
     for s in settings:
-        params[f"{s.rule}_on"] = s.enabled
+        params[f"{s.rule}_on"] = s.enabled and not precomputed
         params[f"{s.rule}_threshold"] = s.threshold
         if s.rule == "score_drop_days":
             params["drop_days"] = s.days
     return params
+
+
+def rules_key(settings: Iterable[RuleSetting]) -> str:
+    """The rules as set, as one string: what ``summary.flag_state`` says its flags were
+    derived under (a change of any rule changes it)."""
+    return json.dumps([[s.rule, s.enabled, s.threshold, s.days] for s in settings])
+
+
+def _precomputed(cur: Cursor, settings: list[RuleSetting]) -> bool:
+    # summary.flags holds the flags of the latest sync under the rules as set now.
+    state = cur.execute(_SQL["flag_state"]).fetchone()
+    return (state is not None and state[2] is not None and state[0] == state[2]
+            and state[1] == rules_key(settings))
+
+
+def raise_flags(cur: Cursor) -> tuple[pl.DataFrame, str]:
+    """Apply the rules as set now to the latest sync (whatever ``summary.flags`` holds),
+    for ``store.summaries.write_flags``.
+
+    Returns:
+        The flags (course_id, student_id, rule, value, facts, reason; dismissed ones too) and
+        the rules' key (``rules_key``).
+    """
+    settings = get_rule_settings(cur=cur)
+    params = _parameters(settings)
+    params.update(course_ids=[], student_ids=[], curricula=[], limit=None)
+    frame = cur.execute(_SQL["flags"], params).pl()
+    columns = ["course_id", "student_id", "rule", "value", "facts", "reason"]
+    raised = (frame.select(columns) if frame.height else pl.DataFrame(
+        schema={"course_id": pl.Int64, "student_id": pl.Int64, "rule": pl.String,
+                "value": pl.Float64, "facts": pl.String, "reason": pl.String}))
+    return raised, rules_key(settings)
 
 
 def get_flags(
@@ -120,7 +154,8 @@ def get_flags(
     courses = sorted({validate_id(i, "course id") for i in course_ids})
     students = sorted({validate_id(i, "student id") for i in student_ids})
     with using(cur) as c:
-        params = _parameters(rules if rules is not None else get_rule_settings(cur=c))
+        settings = rules if rules is not None else get_rule_settings(cur=c)
+        params = _parameters(settings, precomputed=_precomputed(c, settings))
         params.update(course_ids=courses, student_ids=students,
                       curricula=sorted({str(c) for c in curricula}),
                       limit=None if limit is None else max(1, int(limit)))

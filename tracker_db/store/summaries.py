@@ -13,6 +13,9 @@ inside the sync's transaction:
 - ``summary.hidden_submission_changes``: the part of those from students layer 0 hides.
 - ``summary.work_changes``: per history row that moved a score, the missing flag or the
   submitted state, the values before and after (appended per sync): "what changed".
+- ``summary.flags``: the flags the teachers' rules raise as of the latest sync, and in
+  ``summary.flag_state`` the sync and the rules they were derived under (derived again when
+  the rules change; readers apply the rules themselves when it is not the latest).
 
 Nothing here is a source of truth: everything can be derived again from layers 0-2
 (``derive_summaries``; the derivations are macros of migration 0007), and tests hold the
@@ -25,7 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tracker_db.db import Cursor, count, sql_file
+from tracker_db.db import Cursor, count, sql_file, staged
+from tracker_db.read_models.flags import raise_flags
 from tracker_db.store import OwnedRows, sync_runs
 
 _SQL = sql_file("store/summaries")
@@ -36,9 +40,11 @@ OWNED_ROWS = OwnedRows({
     "student": [
         ("summary.course_students", "student_id = ?"),
         ("summary.work_changes", "student_id = ?"),
+        ("summary.flags", "student_id = ?"),
     ],
     "course": [
         ("summary.course_students", "course_id = ?"),
+        ("summary.flags", "course_id = ?"),
         ("summary.submission_changes", "course_id = ?"),
         ("summary.work_changes", "course_id = ?"),
     ],
@@ -129,6 +135,25 @@ def write_hidden_submission_changes(cur: Cursor) -> None:
         cur.execute(_SQL["write_hidden_submission_changes"])
 
 
+def write_flags(cur: Cursor) -> int:
+    """Derive ``summary.flags`` from the latest sync under the rules as set now (inside the
+    caller's transaction: a sync's, after its run is recorded, or a change of the rules).
+
+    Returns:
+        How many flags the rules raise.
+    """
+    cur.execute(_SQL["clear_flags"])
+    cur.execute(_SQL["clear_flag_state"])
+    sync_id = sync_runs.last_successful_sync_id(cur)
+    if sync_id is None:
+        return 0
+    flags, key = raise_flags(cur)
+    with staged(cur, "incoming_flags", flags):
+        cur.execute(_SQL["insert_flags"])
+    cur.execute(_SQL["insert_flag_state"], [sync_id, key])
+    return flags.height
+
+
 def forget_object(
     cur: Cursor, object_type: str, object_id: int, history_assignments: Iterable[int] = ()
 ) -> None:
@@ -169,3 +194,4 @@ def derive_summaries(cur: Cursor, *, change_log: bool = True) -> None:
     if change_log:
         rebuild_work_changes(cur)
     write_hidden_submission_changes(cur)
+    write_flags(cur)

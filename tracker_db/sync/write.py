@@ -262,6 +262,8 @@ def _write_layers(
         "mode": "incremental" if incremental else "full",
         "changes_since": changes_since,
     })
+    # The flags count back from the sync just recorded (its time is "the latest sync").
+    summaries.write_flags(cur)
     # This attempt has its outcome; earlier ones whose process is gone never will, and this
     # sync's summary says so once, as it clears them (a live or unknown one stays listed).
     leftovers = get_unfinished_attempts(cur=cur).filter(
