@@ -376,6 +376,10 @@ def past_sync_control() -> None:
     # The ZIP is made only when asked for (a program's state is millions of rows), then
     # offered as an ordinary download; it is kept while the data and the sync stay the same.
     wanted = (int(st.session_state["past_sync"]), version())
+    if pseudonyms() is not None:
+        # Every table whole, names and ids included: not a file pseudonyms can cover.
+        st.caption("Switch pseudonyms off to download this state.")
+        return
     if st.button("Prepare a download of this state", key="past_zip_prepare",
                  icon=":material/folder_zip:",
                  help="Every table of that sync's state, as CSV files (safe to open in a "

@@ -1365,3 +1365,9 @@ def test_pseudonyms_replace_students_on_every_page_chart_and_table(demo_db):
     _ok(at.run())
     assert pseudonym.fullmatch(at.title[0].value.replace("\\", ""))
     assert "Notes are hidden while pseudonyms are on" in _said(at)
+    # A past state's download holds every table whole: not offered under pseudonyms.
+    at.toggle(key="past_on_widget").set_value(True)
+    _ok(at.run())
+    assert "past_zip_prepare" not in [b.key for b in at.button]
+    assert "Switch pseudonyms off to download this state" in _said(at)
+    assert leaks(at) == set()

@@ -10,6 +10,7 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
+from tests.work_facts import SUBMITTED_WORK_SQL
 from tracker_db.canvas.client import RetryPolicy
 from tracker_db.db import Database
 from tracker_db.edits import dismiss_flags, flag_again, set_flag_rule, set_flag_rules
@@ -61,14 +62,7 @@ def _shown_pairs(db: Database) -> pl.DataFrame:
 
 
 def _work(db: Database) -> pl.DataFrame:
-    return _frame(db, """
-        SELECT s.course_id, s.student_id, s.assignment_id, a.due_at,
-               coalesce(s.missing, false) AS missing, coalesce(s.late, false) AS late,
-               coalesce(s.excused, false) AS excused,
-               s.submitted_at IS NOT NULL
-                   OR s.workflow_state IN ('submitted', 'graded', 'pending_review') AS handed_in
-        FROM canvas.submissions AS s JOIN canvas.assignments AS a USING (assignment_id)
-    """)
+    return _frame(db, SUBMITTED_WORK_SQL)
 
 
 def _streaks(work: pl.DataFrame) -> dict[tuple[int, int], tuple[int, int]]:

@@ -13,6 +13,7 @@ from tracker_db.errors import DataValidationError
 from tracker_db.privacy import (
     DEFAULT_MIN_GROUP_SIZE,
     Pseudonyms,
+    any_small,
     drop_small_groups,
     hide_small_groups,
 )
@@ -137,3 +138,10 @@ def test_the_key_is_made_once_per_database_and_never_exported(demo_copy, tmp_pat
     key = ensure_pseudonym_key()
     assert len(key) == 64 and ensure_pseudonym_key() == key == get_pseudonym_key()
     assert not [t for t in EXPORTED_TABLES if t.startswith("ops.")]
+
+
+def test_only_groups_with_someone_in_them_count_as_small():
+    frame = pl.DataFrame({"size": [0, None, 12]})
+    assert not any_small(frame, "size", 5)
+    assert any_small(pl.DataFrame({"size": [0, 3, 12]}), "size", 5)
+    assert not any_small(frame.clear(), "size", 5)

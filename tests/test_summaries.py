@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from tests.db_snapshot import rebuilt_summaries, snapshot
+from tests.work_facts import SUBMITTED_WORK_SQL
 from tracker_db.canvas.client import RetryPolicy
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.maintenance import rebuild_summaries
@@ -43,14 +44,7 @@ def _flag_facts(cur) -> pl.DataFrame:
     """The facts the flag rules read, per pair, walked row by row: the missing streak (missing
     work due after the last work handed in), the late streak (late work handed in, due after
     the last handed in on time), and the sorted ids of missing work and of the late streak."""
-    work = _frame(cur, """
-        SELECT s.course_id, s.student_id, s.assignment_id, a.due_at,
-               coalesce(s.missing, false) AS missing, coalesce(s.late, false) AS late,
-               coalesce(s.excused, false) AS excused,
-               s.submitted_at IS NOT NULL
-                   OR s.workflow_state IN ('submitted', 'graded', 'pending_review') AS handed_in
-        FROM canvas.submissions AS s JOIN canvas.assignments AS a USING (assignment_id)
-    """)
+    work = _frame(cur, SUBMITTED_WORK_SQL)
     rows = []
     for (course, student), pair in work.group_by(["course_id", "student_id"]):
         counted = pair.filter(~pl.col("excused"))

@@ -61,8 +61,10 @@ def drop_small_groups(frame: pl.DataFrame, group: Sequence[str], min_size: int) 
 
 
 def any_small(frame: pl.DataFrame, size: str, min_size: int) -> bool:
-    """Whether a row of ``frame`` is of a group under ``min_size`` (its ``size`` column)."""
-    return frame.height > 0 and bool((frame[size].fill_null(0) < min_size).any())
+    """Whether a row of ``frame`` is of a group under ``min_size`` (its ``size`` column; a
+    group of nobody hides nothing)."""
+    sizes = frame[size].fill_null(0) if frame.height else None
+    return sizes is not None and bool(((sizes > 0) & (sizes < min_size)).any())
 
 
 def small_group_note(min_size: int, what: str) -> str:
