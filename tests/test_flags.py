@@ -22,6 +22,7 @@ from tracker_db.read_models.flags import (
     flags_csv,
     get_flag_board,
     get_flag_decisions,
+    get_flagged_student_ids,
     get_flagged_students,
     get_flags,
     get_rule_settings,
@@ -361,3 +362,14 @@ def test_stale_derived_flags_are_never_read(demo_copy):
     assert get_flags(include_dismissed=True).equals(_live(demo_copy))
     assert (get_flags()["rule"] == "low_score").sum() > 0
 
+
+
+def test_the_flagged_students_are_read_from_the_derived_flags_as_from_the_rules(demo_copy):
+    every = get_flags()
+    dismiss_flags([every.row(0, named=True)])  # its student may have no other open flag
+    for course_ids in ((), (101,)):
+        expected = set(get_flags(course_ids=course_ids)["student_id"])
+        assert set(get_flagged_student_ids(course_ids=course_ids)) == expected
+        assert set(_live(demo_copy).filter(
+            ~pl.col("dismissed") & (pl.lit(not course_ids) | pl.col("course_id").is_in(
+                list(course_ids))))["student_id"]) == expected

@@ -19,17 +19,7 @@ WITH as_of AS (
     WHERE sync_id = (SELECT max(sync_id) FROM ops.sync_runs WHERE status = 'succeeded')
 ),
 course_pairs AS MATERIALIZED (
-    SELECT s.course_id, s.student_id, s.current_score, s.previous_score, s.grade_changed,
-           s.missing_count, s.missing_streak, s.late_streak, s.missing_assignments,
-           s.late_streak_assignments, s.last_activity_at
-    FROM summary.course_students AS s
-    ANTI JOIN lifecycle.hidden_students USING (student_id)
-    ANTI JOIN lifecycle.hidden_courses USING (course_id)
-    WHERE s.listed AND s.enrollment_state = 'active'
-      AND (len($course_ids::BIGINT[]) = 0 OR list_contains($course_ids::BIGINT[], s.course_id))
-      AND (len($curricula::VARCHAR[]) = 0 OR s.course_id IN (
-               SELECT course_id FROM meta.curriculum_courses
-               WHERE list_contains($curricula::VARCHAR[], curriculum_id)))
+    SELECT * FROM summary.flag_pairs($course_ids::BIGINT[], $curricula::VARCHAR[])
 ),
 medians AS (
     -- over the whole course, whichever students are asked about
@@ -131,14 +121,7 @@ raised AS (
     WHERE $late_streak_on AND late_streak >= $late_streak_threshold::DOUBLE
 ),
 latest_decision AS (
-    SELECT d.course_id, d.student_id, d.rule,
-           arg_max(d.action, d.decided_at) AS action,
-           arg_max(d.facts, d.decided_at) AS facts,
-           arg_max(d.note, d.decided_at) AS note,
-           max(d.decided_at) AS decided_at
-    FROM meta.flag_decisions AS d
-    SEMI JOIN raised USING (course_id, student_id, rule)
-    GROUP BY d.course_id, d.student_id, d.rule
+    SELECT * FROM meta.latest_flag_decisions SEMI JOIN raised USING (course_id, student_id, rule)
 ),
 listed AS MATERIALIZED (
     SELECT r.course_id,
@@ -197,3 +180,13 @@ ORDER BY d.decided_at DESC
 SELECT sync_id, rules_key,
        (SELECT max(sync_id) FROM ops.sync_runs WHERE status = 'succeeded') AS latest_sync_id
 FROM summary.flag_state
+
+-- name: open_flag_students
+-- The students with a flag not dismissed, from summary.flags (the caller checks that it is
+-- current), of the pairs summary.flag_pairs gives for $course_ids and $curricula.
+SELECT DISTINCT f.student_id
+FROM summary.flags AS f
+SEMI JOIN summary.flag_pairs($course_ids::BIGINT[], $curricula::VARCHAR[])
+    USING (course_id, student_id)
+LEFT JOIN meta.latest_flag_decisions AS d USING (course_id, student_id, rule)
+WHERE NOT coalesce(d.action = 'dismiss' AND d.facts = f.facts, false)

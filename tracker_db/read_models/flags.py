@@ -233,7 +233,13 @@ def get_flagged_student_ids(
 ) -> list[int]:
     """Return the ids of the students with a flag that is not dismissed (in some courses;
     arguments as ``get_flags``), in no order."""
-    flags = get_flags(course_ids=course_ids, curricula=curricula, cur=cur)
+    courses = sorted({validate_id(i, "course id") for i in course_ids})
+    wanted = sorted({str(c) for c in curricula})
+    with using(cur) as c:
+        if _precomputed(c, get_rule_settings(cur=c)):  # else the rules are applied here
+            return [i for (i,) in c.execute(_SQL["open_flag_students"], {
+                "course_ids": courses, "curricula": wanted}).fetchall()]
+        flags = get_flags(course_ids=courses, curricula=wanted, cur=c)
     return flags["student_id"].unique().to_list()
 
 
