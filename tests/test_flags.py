@@ -12,11 +12,11 @@ import pytest
 
 from tests.work_facts import SUBMITTED_WORK_SQL
 from tracker_db.canvas.client import RetryPolicy
-from tracker_db.db import Database
+from tracker_db.db import Database, write
 from tracker_db.edits import dismiss_flags, flag_again, set_flag_rule, set_flag_rules
 from tracker_db.errors import DataValidationError
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
-from tracker_db.flag_rules import RULES, RuleSetting, default_setting
+from tracker_db.flag_rules import RULES, RuleSetting, default_setting, validate_setting
 from tracker_db.past_state import open_past_state
 from tracker_db.read_models.flags import (
     flags_csv,
@@ -29,6 +29,7 @@ from tracker_db.read_models.flags import (
     rules_key,
 )
 from tracker_db.read_models.roster import StudentFilters, get_students_table
+from tracker_db.store import teacher_data
 from tracker_db.sync.from_canvas import sync_from_canvas
 
 TOKEN = "flags-token"
@@ -327,12 +328,13 @@ def test_a_dismissed_flag_stays_dismissed_until_its_facts_change(fresh_db, fake)
 def _live(demo_copy) -> pl.DataFrame:
     # The rules applied on the spot: what readers do when summary.flags is not current.
     with demo_copy.session() as cur:
-        state = cur.execute("SELECT * FROM summary.flag_state").fetchall()
+        state = cur.execute("SELECT * FROM summary.flag_state").fetchone()  # one row at most
         cur.execute("DELETE FROM summary.flag_state")
         try:
             return get_flags(include_dismissed=True, cur=cur)
         finally:
-            cur.executemany("INSERT INTO summary.flag_state VALUES (?, ?)", state)
+            if state is not None:
+                cur.execute("INSERT INTO summary.flag_state VALUES (?, ?)", list(state))
 
 
 def test_the_derived_flags_are_the_rules_applied_and_follow_a_change_of_rules(demo_copy):
@@ -357,8 +359,9 @@ def test_the_derived_flags_are_the_rules_applied_and_follow_a_change_of_rules(de
 def test_stale_derived_flags_are_never_read(demo_copy):
     # A rule changed without deriving the flags again (as by a version from before them):
     # readers see that the flags were derived under other rules, and apply the rules.
-    with demo_copy.session() as cur:
-        cur.execute("INSERT INTO meta.flag_rules VALUES ('low_score', true, 90, NULL, now())")
+    with demo_copy.session() as cur:  # the rules' own writer, without edits' derivation
+        setting = validate_setting("low_score", True, 90, None)
+        write(cur, lambda c: teacher_data.save_rule_setting(c, setting))
     assert get_flags(include_dismissed=True).equals(_live(demo_copy))
     assert (get_flags()["rule"] == "low_score").sum() > 0
 
