@@ -14,6 +14,7 @@ from tracker_db.canvas.client import (
     CanvasAuthError,
     CanvasClient,
     CourseAccessError,
+    InFlightLimit,
     RetryPolicy,
     check_token,
     fetch_canvas_data,
@@ -21,8 +22,14 @@ from tracker_db.canvas.client import (
 )
 from tracker_db.edits import set_course_metadata
 from tracker_db.errors import CanvasAPIError, ConfigError, DataValidationError
-from tracker_db.fake_canvas import FakeCanvas, ThrottleConfig, build_demo_dataset
+from tracker_db.fake_canvas import (
+    FakeCanvas,
+    ThrottleConfig,
+    build_demo_dataset,
+    build_synthetic_dataset,
+)
 from tracker_db.sync.from_canvas import sync_from_canvas
+from tracker_db.sync.write import full_canvas_sync
 
 TOKEN = "fake-token-7~s3cr3t-do-not-leak"
 FAST = RetryPolicy(backoff_base=0.01, backoff_cap=0.05, max_pause=0.05)
@@ -303,20 +310,20 @@ def test_requests_in_flight_stay_within_the_limit(fake):
     client = CanvasClient(fake.base_url, TOKEN, max_in_flight=3, retry=FAST)
     in_flight = peak = 0
     lock = threading.Lock()
-    real_get = client._session.get
+    real_send = client._adapter.send
 
-    def counting_get(*args, **kwargs):
+    def counting_send(*args, **kwargs):
         nonlocal in_flight, peak
         with lock:
             in_flight += 1
             peak = max(peak, in_flight)
         try:
-            return real_get(*args, **kwargs)
+            return real_send(*args, **kwargs)
         finally:
             with lock:
                 in_flight -= 1
 
-    client._session.get = counting_get
+    client._adapter.send = counting_send
     client.fetch_all()
     assert peak == 3
 
@@ -554,3 +561,54 @@ def test_throttling_past_the_retry_budget_fails_cleanly(cur):
 def test_non_ascii_tokens_are_refused_before_any_request():
     with pytest.raises(ConfigError, match="non-ASCII"):
         check_token("abc\u2019def")
+
+
+# -- scheduling and throttles (issue 14) -------------------------------------------------------
+
+
+def test_each_page_of_the_course_list_starts_its_courses_at_once():
+    # Two courses a page: the courses of the first page are being fetched while the client
+    # still reads the rest of the list, so the critical path is one chain, not two in a row.
+    dataset = build_synthetic_dataset(5, 2, 2, seed=3)
+    with FakeCanvas(dataset, token=TOKEN, latency=0.1, per_page_cap=2) as slow:
+        data = CanvasClient(slow.base_url, TOKEN, retry=FAST).fetch_all()
+        log = [path for _, path, _ in slow.request_log]
+    pages_of_the_list = [i for i, path in enumerate(log) if path.startswith("/api/v1/courses?")
+                         or path.startswith("/api/v1/courses/?")]
+    assert len(pages_of_the_list) == 3
+    first_course_request = next(i for i, path in enumerate(log)
+                                if path.startswith("/api/v1/courses/"))
+    assert first_course_request < pages_of_the_list[-1]
+    assert data["courses"].height == 5 and data["submissions"].height == 5 * 2 * 2
+
+
+def test_in_flight_limit_halves_on_a_throttle_and_climbs_back_to_below_where_it_came():
+    limit = InFlightLimit(4, threading.Event())
+    slots = [limit.slot() for _ in range(4)]
+    for slot in slots:
+        slot.__enter__()
+    slots.pop().__exit__(None, None, None)  # the throttled request's slot is free again
+    limit.throttled()  # 4 were in flight: too many for this bucket
+    assert (limit.limit, limit.ceiling, limit.lowest) == (2, 3, 2)
+    for slot in slots:
+        slot.__exit__(None, None, None)
+    for _ in range(2 + 3 + 10):
+        limit.answered()
+    assert limit.limit == 3  # back up, but not to the number that was throttled
+    limit.throttled()  # nothing else in flight: one at a time from now on
+    assert (limit.limit, limit.ceiling, limit.lowest) == (1, 1, 1)
+
+
+def test_a_token_with_a_tighter_bucket_still_syncs_and_settles_at_what_it_allows(cur):
+    # Room for 2 requests in flight where the client sends 4 (up front 50 units each).
+    bucket = ThrottleConfig(high_water=150)
+    with FakeCanvas(build_demo_dataset(seed=7), token=TOKEN, throttle="403", bucket=bucket,
+                    latency=0.02) as tight:
+        client = CanvasClient(tight.base_url, TOKEN)  # the default retry policy
+        data = client.fetch_all()
+        throttled = tight.throttled_count
+    assert 1 <= throttled <= 4  # a throttle or two lowers the ceiling; then none
+    assert client.lowest_in_flight <= 2
+    assert data["submissions"].height > 0
+    result = full_canvas_sync(data, cur=cur)
+    assert result.counts["submissions"] > 0

@@ -227,6 +227,34 @@ def test_a_sync_holds_the_file_only_for_its_write(db_path, fake):
     assert out.startswith("sync 1:")
 
 
+def test_the_command_syncs_without_importing_pandas(db_path, fake):
+    # DuckDB's client would import pandas (a quarter of a second) only to check for pandas
+    # objects; the console script keeps it out, and every step of a sync works without it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "CANVAS_"))}
+    as_the_console_script = textwrap.dedent("""
+        import sys
+        from tracker_db import cli
+        try:
+            cli.run()
+        finally:
+            loaded = [m for m, module in sys.modules.items() if module is not None]
+            print("LOADED", *sorted({m.split(".")[0] for m in loaded}), file=sys.stderr)
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", as_the_console_script, "sync", "--db", db_path,
+         "--base-url", fake.base_url],
+        env={**env, "CANVAS_TOKEN": TOKEN}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("sync 1:")
+    assert "Traceback" not in result.stderr and "Exception" not in result.stderr
+    loaded = result.stderr.rsplit("LOADED", 1)[1].split()
+    assert {"duckdb", "polars", "pyarrow", "requests"} <= set(loaded)
+    assert "pandas" not in loaded
+    with Database(db_path, read_only=True).session() as cur:
+        assert cur.execute("SELECT count(*) FROM canvas.submissions").fetchone()[0] > 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Honest reports: interrupts, killed syncs, the demo's refusal, a read-only status, bad values
 

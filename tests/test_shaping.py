@@ -12,6 +12,7 @@ from tracker_db.canvas.shaping import (
     raw_frame_from_json,
     shape_canvas_data,
     tag_fetched_course,
+    typed_collection,
 )
 from tracker_db.errors import DataValidationError
 
@@ -240,11 +241,15 @@ def test_later_pages_win_when_frames_are_concatenated():
 # -- a row fetched for one course that names another -----------------------------------------
 
 
-def _fetched(data: dict) -> dict[str, pl.DataFrame]:
-    """The data as the client hands it over: a raw frame per resource, each row tagged with
-    the course it was fetched for (here: the course it names)."""
+def _fetched(data: dict, *, typed: bool = False) -> dict[str, pl.DataFrame]:
+    """The data as a client hands it over: a frame per resource, each row tagged with the
+    course it was fetched for (here: the course it names). ``typed``: each course's rows
+    parsed as they arrive, as ``CanvasClient`` does (``typed_collection``); else raw."""
     course_of = {a["id"]: a["course_id"] for a in data["assignments"]}
-    frames: dict[str, pl.DataFrame] = {"courses": raw_frame("courses", data["courses"])}
+    courses = raw_frame("courses", data["courses"])
+    frames: dict[str, pl.DataFrame] = {
+        "courses": typed_collection("courses", courses, None) if typed else courses
+    }
     for resource in ("sections", "enrollments", "assignment_groups", "assignments",
                      "submissions"):
 
@@ -261,14 +266,17 @@ def _fetched(data: dict) -> dict[str, pl.DataFrame]:
                 {k: v for k, v in row.items() if k != "fetched_for"} for row in data[resource]
                 if fetched_for(row) == course_id
             ]
-            pages.append(tag_fetched_course(raw_frame(resource, rows), course_id))
+            raw = raw_frame(resource, rows)
+            pages.append(typed_collection(resource, raw, course_id) if typed
+                         else tag_fetched_course(raw, course_id))
         frames[resource] = pl.concat(pages)
     return frames
 
 
-def test_rows_tagged_with_their_own_course_shape_like_untagged_ones():
+@pytest.mark.parametrize("typed", [False, True], ids=["raw", "typed as fetched"])
+def test_rows_tagged_with_their_own_course_shape_like_untagged_ones(typed):
     data = make_canvas_data()
-    tagged = shape_canvas_data(_fetched(data))
+    tagged = shape_canvas_data(_fetched(data, typed=typed))
     untagged = shape_canvas_data(data)
     for table, frame in untagged.tables().items():
         assert tagged.tables()[table].sort(frame.columns[0]).equals(frame.sort(frame.columns[0]))
@@ -292,21 +300,47 @@ def test_rows_tagged_with_their_own_course_shape_like_untagged_ones():
          r"the submissions of course 102"),
     ],
 )
+@pytest.mark.parametrize("typed", [False, True], ids=["raw", "typed as fetched"])
 def test_a_row_naming_another_course_than_it_was_fetched_for_is_refused(
-    resource, index, change, message
+    resource, index, change, message, typed
 ):
     data = make_canvas_data()
     data[resource][index].update(change)
     with pytest.raises(DataValidationError, match=message):
-        shape_canvas_data(_fetched(data))
+        shape_canvas_data(_fetched(data, typed=typed))
 
 
-def test_a_wrong_copy_cannot_hide_behind_a_right_one():
+@pytest.mark.parametrize("typed", [False, True], ids=["raw", "typed as fetched"])
+def test_a_wrong_copy_cannot_hide_behind_a_right_one(typed):
     data = make_canvas_data()
     # Enrollment 307 (course 102) sent again, unchanged, among course 101's enrollments.
     data["enrollments"].append({**data["enrollments"][6], "fetched_for": 101})
     with pytest.raises(DataValidationError, match=r"enrollments id=307: .*names course 102"):
-        shape_canvas_data(_fetched(data))
+        shape_canvas_data(_fetched(data, typed=typed))
+
+
+def test_a_collection_typed_as_it_arrives_refuses_a_bad_value_naming_id_and_field():
+    rows = [{"id": 601, "assignment_id": 501, "user_id": 5001, "score": "lots"}]
+    with pytest.raises(DataValidationError, match=r"submissions id=601: field 'score' has "
+                                                  r"'lots', expected a finite number"):
+        typed_collection("submissions", raw_frame("submissions", rows), 101)
+
+
+def test_a_typed_frame_without_an_id_is_refused_not_stored():
+    data = _fetched(make_canvas_data(), typed=True)
+    data["submissions"] = data["submissions"].with_columns(
+        pl.when(pl.col("submission_id") == 603).then(None)
+        .otherwise(pl.col("submission_id")).alias("submission_id")
+    )
+    with pytest.raises(DataValidationError, match=r"submissions\[2\]: field 'id' is missing"):
+        shape_canvas_data(data)
+
+
+def test_submissions_of_students_the_tracker_does_not_track_are_dropped_when_typed():
+    # The test student's submission goes, as in the raw path, and nothing else does.
+    shaped = shape_canvas_data(_fetched(make_canvas_data(), typed=True))
+    assert 5999 not in shaped.submissions["student_id"]
+    assert shaped.submissions.height == 7
 
 
 def test_a_submission_naming_another_course_than_its_assignment_is_refused():

@@ -311,5 +311,4 @@ def _backup_version(cur: Cursor, files: dict[str, Path]) -> int:
 
 
 def _baseline_within(version: int) -> Migration | None:
-    baseline = discover_baseline()
-    return baseline if baseline is not None and baseline.version <= version else None
+    return discover_baseline(up_to=version)

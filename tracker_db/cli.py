@@ -20,6 +20,8 @@ message names that number: the next successful sync takes the one after it.
 from __future__ import annotations
 
 import argparse
+import importlib.abc
+import importlib.machinery
 import logging
 import os
 import signal
@@ -28,7 +30,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import NoReturn, TextIO
 
 import duckdb
@@ -658,5 +660,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def run() -> NoReturn:
+    """The ``canvas-tracker`` console script: ``main`` in a process of its own."""
+    _keep_pandas_out()
     sys.exit(main())
+
+
+class _PandasIsAbsent(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """An import hook under which ``import pandas`` fails as if pandas were not installed."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.split(".")[0] != "pandas":
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        raise ModuleNotFoundError("pandas is kept out of the command", name=spec.name)
+
+    def exec_module(self, module: ModuleType) -> None:  # never reached: create_module raises
+        raise ModuleNotFoundError("pandas is kept out of the command", name=module.__name__)
+
+
+def _keep_pandas_out() -> None:
+    # DuckDB's Python client imports pandas (a quarter of a second, cold) the first time it
+    # binds a parameter or exchanges Arrow data, only to check whether values are pandas
+    # objects. The command never hands it any, so in its process an import of pandas fails
+    # at once, as if it were not installed, and every library takes its no-pandas path (the
+    # dashboard, which needs pandas, and tests calling ``main`` in their own process are not
+    # touched). An import hook rather than ``sys.modules["pandas"] = None``: Cython modules
+    # (pyarrow's) read that None as a module.
+    if "pandas" not in sys.modules:
+        sys.meta_path.insert(0, _PandasIsAbsent())
+
+
+if __name__ == "__main__":
+    run()

@@ -527,7 +527,8 @@ def staged(cur: Cursor, name: str, frame: pl.DataFrame) -> Iterator[None]:
     Rows travel as one Arrow table (never row by row); statements read it as
     ``temp.<name>`` or by its bare name.
     """
-    cur.register(name, frame.to_arrow())
+    # Arrow's string views are polars' own layout: text is handed over without a copy.
+    cur.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         yield
     finally:

@@ -100,14 +100,25 @@ def applied_migrations(cur: Cursor) -> dict[int, tuple[str, str]]:
     return {version: (name, checksum) for version, name, checksum in rows}
 
 
-def discover_baseline(folder: Path | None = None) -> Migration | None:
+def discover_baseline(
+    folder: Path | None = None, *, up_to: int | None = None
+) -> Migration | None:
     """Return the newest baseline (``migrations/baseline/NNNN_schema.sql``): the whole schema
     as of migration NNNN, for a new database. None when there is none.
+
+    Args:
+        folder: The migrations folder (default: the project's).
+        up_to: Only a baseline of this version or older (a restore rebuilds a backup's
+            schema as of its own version).
 
     Raises:
         MigrationError: A file name does not follow ``NNNN_description.sql``.
     """
-    found = discover_migrations((folder or sql_dir() / "migrations") / "baseline")
+    found = [
+        baseline
+        for baseline in discover_migrations((folder or sql_dir() / "migrations") / "baseline")
+        if up_to is None or baseline.version <= up_to
+    ]
     return found[-1] if found else None
 
 

@@ -18,8 +18,9 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, cast
@@ -37,7 +38,7 @@ from tracker_db.canvas.shaping import (
     RESOURCES,
     raw_frame,
     raw_frame_from_json,
-    tag_fetched_course,
+    typed_collection,
 )
 from tracker_db.errors import (
     CanvasAPIError,
@@ -95,6 +96,9 @@ class RetryPolicy:
             highest value seen (Canvas: 600 when idle), every worker pauses briefly so the
             bucket can drain.
         max_pause: Longest such pause, in seconds.
+        throttle_backoff_base: First wait after a throttled answer, doubling with each
+            throttle of the same request. Short, since the client also sends fewer requests
+            at once after one (``InFlightLimit``), which is what empties the bucket.
     """
 
     max_retries: int = 4
@@ -103,6 +107,65 @@ class RetryPolicy:
     backoff_cap: float = 20.0
     low_remaining_share: float = 0.25
     max_pause: float = 2.0
+    throttle_backoff_base: float = 0.1
+
+
+class InFlightLimit:
+    """How many requests may be in flight at once: at most ``ceiling``.
+
+    Each throttled answer halves the limit, and lowers the ceiling to one below the number
+    of requests that were in flight when it came; each run of good answers as long as the
+    limit adds one back, up to that ceiling (additive increase, multiplicative decrease, as
+    TCP shares a link). A token whose bucket is tighter than Canvas's default thus settles,
+    after a throttled answer or two, at what the bucket allows instead of failing the sync.
+
+    Args:
+        ceiling: The most requests in flight (``max_in_flight``).
+        cancelled: Set when the fetch is over: waiting for a slot ends.
+    """
+
+    def __init__(self, ceiling: int, cancelled: threading.Event) -> None:
+        self.ceiling = ceiling
+        self.limit = ceiling
+        self.lowest = ceiling
+        self._active = 0
+        self._good_answers = 0
+        self._cancelled = cancelled
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the slots for a request (waits while every slot is taken)."""
+        with self._changed:
+            while self._active >= self.limit and not self._cancelled.is_set():
+                self._changed.wait(0.05)  # short: a cancelled fetch stops waiting soon
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._active -= 1
+                self._changed.notify()
+
+    def throttled(self) -> None:
+        """Canvas throttled a request: halve the limit, lower the ceiling."""
+        with self._changed:
+            # (this request's own slot is free again by now: it counts as in flight)
+            self.ceiling = max(1, min(self.ceiling, self._active))
+            self.limit = max(1, min(self.limit, self._active + 1) // 2)
+            self.lowest = min(self.lowest, self.limit)
+            self._good_answers = 0
+
+    def answered(self) -> None:
+        """Canvas answered a request: after ``limit`` answers in a row, allow one more."""
+        with self._changed:
+            if self.limit >= self.ceiling:
+                return
+            self._good_answers += 1
+            if self._good_answers >= self.limit:
+                self.limit += 1
+                self._good_answers = 0
+                self._changed.notify()
 
 
 class _Late(Exception):
@@ -369,6 +432,7 @@ class CanvasClient:
         limits: ResponseLimits | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
+        self._origin = origin(self.base_url)  # where the token may go (checked per page)
         self.limits = limits or ResponseLimits.from_env()
         if not isinstance(max_in_flight, int) or not 1 <= max_in_flight <= 32:
             raise ConfigError(f"max_in_flight must be 1 to 32, got {max_in_flight!r}")
@@ -384,21 +448,31 @@ class CanvasClient:
         )
         self._session.proxies.update(environment["proxies"])
         self._session.verify = environment["verify"]
+        self._verify: bool | str = True if environment["verify"] is None else environment["verify"]
         self._session.trust_env = False
         self._session.headers["Authorization"] = f"Bearer {check_token(token)}"
         self._session.headers["Accept"] = "application/json"
         # Only encodings the limits can measure while unpacking.
         self._session.headers["Accept-Encoding"] = "gzip, deflate"
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max_in_flight, max_retries=0)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
+        self._adapter = HTTPAdapter(
+            pool_connections=1, pool_maxsize=max_in_flight, max_retries=0
+        )
+        self._session.mount("https://", self._adapter)
+        self._session.mount("http://", self._adapter)
         self._pause_until = 0.0
         self._max_remaining = 0.0
         self._pause_lock = threading.Lock()
         self._cancelled = threading.Event()
         self._counter_lock = threading.Lock()
+        self._in_flight = InFlightLimit(max_in_flight, self._cancelled)
         self.requests_made = 0
         self.throttled = 0
+
+    @property
+    def lowest_in_flight(self) -> int:
+        """The fewest requests in flight the client allowed itself after a throttle (the
+        configured ``max_in_flight`` when Canvas never throttled it)."""
+        return self._in_flight.lowest
 
     def __repr__(self) -> str:
         return f"CanvasClient({self.base_url!r}, max_in_flight={self.max_in_flight})"
@@ -441,13 +515,16 @@ class CanvasClient:
                 pause = self.retry.max_pause * (low - max(remaining, 0.0)) / low
                 self._pause_until = max(self._pause_until, time.monotonic() + pause)
 
-    def _backoff_delay(self, attempt: int) -> float:
-        ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2**attempt)
+    def _backoff_delay(self, attempt: int, base: float | None = None) -> float:
+        first = self.retry.backoff_base if base is None else base
+        ceiling = min(self.retry.backoff_cap, first * 2**attempt)
         return random.uniform(ceiling / 2, ceiling)  # jitter spreads the workers out
 
-    def _backoff(self, attempt: int, *, everyone: bool = False) -> None:
-        delay = self._backoff_delay(attempt)
-        if everyone:
+    def _backoff(self, attempt: int, *, throttled: bool = False) -> None:
+        delay = self._backoff_delay(
+            attempt, self.retry.throttle_backoff_base if throttled else None
+        )
+        if throttled:
             # A throttle is about the whole token's bucket: every worker holds back.
             with self._pause_lock:
                 self._pause_until = max(self._pause_until, time.monotonic() + delay)
@@ -489,19 +566,30 @@ class CanvasClient:
             self._check_cancelled()
             deadline = time.monotonic() + self.limits.deadline_seconds
             try:
-                with self._counter_lock:
-                    self.requests_made += 1
-                response = self._session.get(
-                    url, params=params, stream=True, allow_redirects=False,
-                    # total bounds the connection and the headers; the body is read below
-                    # (requests passes a urllib3 Timeout through as it is; its stubs do not say)
-                    timeout=cast(Any, Timeout(connect=self.timeout[0], read=self.timeout[1],
-                                              total=self.limits.deadline_seconds)),
-                )
-                try:
-                    content = self._read_body(response, where, deadline)
-                finally:
-                    response.close()
+                with self._in_flight.slot():
+                    self._check_cancelled()
+                    with self._counter_lock:
+                        self.requests_made += 1
+                    # Straight to the adapter: the session's per-request work (cookies,
+                    # settings merged again, the next redirect worked out in advance) costs
+                    # more CPU than the request itself, and the client needs none of it.
+                    prepared = requests.Request(
+                        "GET", url, params=params, headers=self._session.headers
+                    ).prepare()
+                    response = self._adapter.send(
+                        prepared, stream=True, verify=self._verify,
+                        proxies=self._session.proxies,
+                        # total bounds the connection and the headers; the body is read
+                        # below (requests passes a urllib3 Timeout through as it is; its
+                        # stubs do not say)
+                        timeout=cast(Any, Timeout(connect=self.timeout[0],
+                                                  read=self.timeout[1],
+                                                  total=self.limits.deadline_seconds)),
+                    )
+                    try:
+                        content = self._read_body(response, where, deadline)
+                    finally:
+                        response.close()
             except _TRANSPORT_ERRORS as e:
                 failures += 1
                 problem = self._transport_problem(e)
@@ -530,15 +618,17 @@ class CanvasClient:
             if _is_throttled(response, content):
                 with self._counter_lock:
                     self.throttled += 1
+                self._in_flight.throttled()
                 throttles += 1
                 if throttles > self.retry.max_throttle_retries:
                     raise CanvasAPIError(
                         f"Canvas kept throttling {where} ({throttles} times): try again later "
                         "or lower the number of requests in flight"
                     )
-                self._backoff(throttles, everyone=True)
+                self._backoff(throttles, throttled=True)
                 continue
-            message = _canvas_message(content)
+            # Canvas's error text, read only off a refusal (a page of data is not parsed twice).
+            message = "" if status == 200 else _canvas_message(content)
             if status == 401:
                 raise CanvasAuthError(
                     "Canvas rejected the token (401): it is invalid or expired; create a new "
@@ -572,6 +662,7 @@ class CanvasClient:
                     f"login or error page; check the base URL ({self.base_url}) is the "
                     "address you open Canvas at"
                 )
+            self._in_flight.answered()
             try:
                 body = decode(content)
             except ValueError:
@@ -587,7 +678,7 @@ class CanvasClient:
 
     def _transport_problem(self, error: BaseException) -> str:
         """What went wrong with the connection, in words, naming host and port."""
-        _scheme, host, port = origin(self.base_url)
+        _scheme, host, port = self._origin
         if isinstance(error, _Late | requests.Timeout):
             return f"Canvas at {host}:{port} did not answer in time ({type(error).__name__})"
         if isinstance(error, requests.ConnectionError) and not isinstance(
@@ -687,7 +778,7 @@ class CanvasClient:
             target = ("", "", 0)
         python_view = urlsplit(url)
         agrees = (python_view.hostname or "").lower() == target[1].strip("[]")
-        if target != origin(self.base_url) or not agrees or "\\" in url:
+        if target != self._origin or not agrees or "\\" in url:
             scheme, host, port = target
             raise CanvasAPIError(
                 f"Canvas {what} to another address ({printable(f'{scheme}://{host}:{port}', 80)})"
@@ -703,6 +794,7 @@ class CanvasClient:
         *,
         course_id: int | None = None,
         extra: dict[str, Any] | None = None,
+        on_page: Callable[[pl.DataFrame], None] | None = None,
     ) -> pl.DataFrame:
         """Fetch every page of a collection as one raw frame (``shaping.raw_frame``).
 
@@ -713,6 +805,7 @@ class CanvasClient:
                 verbatim.
             course_id: The course this collection belongs to (for error messages).
             extra: Fields added to every row (assignment groups get their ``course_id``).
+            on_page: Called with each page's rows as it arrives (before the next request).
         """
         url: str | None = self.api_url(path)
         query: list[tuple[str, str]] | None = [*(params or []), ("per_page", str(PER_PAGE))]
@@ -739,6 +832,8 @@ class CanvasClient:
             query = None  # the next URL already carries every parameter
             if frame.height:
                 frames.append(frame)
+                if on_page is not None:
+                    on_page(frame)
         result = pl.concat(frames, how="vertical") if frames else raw_frame(resource, [])
         if extra:
             result = result.with_columns(
@@ -781,45 +876,43 @@ class CanvasClient:
         """
         self._cancelled.clear()  # a client may run more than one fetch
         self._report("connect", 0, 1, f"connecting to {self.base_url}")
-        me = self.whoami()
+        me = self.whoami()  # the token is checked before anything else is asked for
         self._report("connect", 1, 1, f"signed in as Canvas user {me['id']}")
-        courses = self.get_collection("courses", "courses", COURSE_PARAMS)
         skip = set(untracked_course_ids)
-        course_ids = [
-            int(c) for c in courses["id"].cast(pl.Int64, strict=False).drop_nulls().unique(
-                maintain_order=True
-            )
-            if int(c) not in skip
-        ]
-        # A job: (resource, course id, query parameters or None for the collection's own).
-        jobs: list[tuple[str, int, list[tuple[str, str]] | None]] = []
-        for resource in COURSE_COLLECTIONS:
-            for course_id in course_ids:
-                if resource != "submissions" or plan is None:
-                    jobs.append((resource, course_id, None))
-                elif course_id not in plan.known.fetched_course_ids:
-                    # New to the tracker: nothing to build on, so everything (decided now,
-                    # so its long chain of pages starts first).
-                    plan.refetched[course_id] = Refetch(whole_course=True)
-                    jobs.append((resource, course_id, None))
-                else:
-                    since = plan.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    for name in ("graded_since", "submitted_since"):
-                        jobs.append((resource, course_id,
-                                     [("student_ids[]", "all"), (name, since)]))
-        self._report("fetch", 0, len(jobs), f"{len(course_ids)} courses to fetch")
+        course_ids: list[int] = []
+        listed: set[int] = set()
         results: dict[str, list[pl.DataFrame]] = {r: [] for r in RESOURCES}
-        results["courses"].append(courses)
         # An incremental plans a course once its enrollments and assignments are in.
-        awaiting: dict[int, dict[str, pl.DataFrame]] = {
-            c: {} for c in course_ids if plan is not None and c not in plan.refetched
-        }
+        awaiting: dict[int, dict[str, pl.DataFrame]] = {}
+        futures: dict[Future[pl.DataFrame], _Job] = {}
+        # One worker more than requests in flight (``InFlightLimit`` holds that line): a
+        # worker parsing the page or collection it just received leaves its slot to the
+        # spare instead of idling it (more spares only add contention for the interpreter).
+        pool = ThreadPoolExecutor(self.max_in_flight + 1, thread_name_prefix="canvas")
+
+        def start_courses(page: pl.DataFrame) -> None:
+            # Each page of the course list starts its courses' collections at once, so the
+            # critical path is the longest chain of pages, not the course list plus it.
+            new = [
+                int(c) for c in page["id"].cast(pl.Int64, strict=False).drop_nulls().unique(
+                    maintain_order=True
+                )
+                if int(c) not in skip and int(c) not in listed
+            ]
+            listed.update(new)
+            course_ids.extend(new)
+            if plan is not None:
+                awaiting.update({c: {} for c in new if c in plan.known.fetched_course_ids})
+            for job in _course_jobs(new, plan):
+                futures[pool.submit(self._fetch_course_collection, *job)] = job
+
         done = 0
-        pool = ThreadPoolExecutor(self.max_in_flight, thread_name_prefix="canvas")
         try:
-            futures = {
-                pool.submit(self._fetch_course_collection, *job): job for job in jobs
-            }
+            courses = self.get_collection(
+                "courses", "courses", COURSE_PARAMS, on_page=start_courses
+            )
+            results["courses"].append(typed_collection("courses", courses, None))
+            self._report("fetch", 0, len(futures), f"{len(course_ids)} courses to fetch")
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -831,7 +924,7 @@ class CanvasClient:
                     frame = future.result()
                     results[resource].append(frame)
                     done += 1
-                    more: list[tuple[str, int, list[tuple[str, str]] | None]] = []
+                    more: list[_Job] = []
                     if (plan is not None and course_id in awaiting
                             and resource in ("enrollments", "assignments")):
                         awaiting[course_id][resource] = frame
@@ -856,7 +949,8 @@ class CanvasClient:
             raise
         pool.shutdown(wait=True)
         return {
-            resource: pl.concat(frames, how="vertical") if frames else raw_frame(resource, [])
+            resource: pl.concat(frames, how="vertical") if frames
+            else typed_collection(resource, raw_frame(resource, []), None)
             for resource, frames in results.items()
         }
 
@@ -870,8 +964,38 @@ class CanvasClient:
             default_params if params is None else params,
             course_id=course_id, extra=extra,
         )
-        # Shaping refuses a row that names another course than the one it was fetched for.
-        return tag_fetched_course(frame, course_id)
+        # Typed now, in this worker; shaping refuses a row that names another course than
+        # the one it was fetched for.
+        return typed_collection(resource, frame, course_id)
+
+
+#: A course's collection to fetch: (resource, course id, query parameters or None for the
+#: collection's own).
+_Job = tuple[str, int, list[tuple[str, str]] | None]
+
+
+def _course_jobs(course_ids: list[int], plan: IncrementalPlan | None) -> list[_Job]:
+    """The collections to fetch for newly listed courses, longest page chains first.
+
+    A full sync fetches every collection whole. An incremental fetches submissions graded or
+    submitted since its watermark, except for courses new to the tracker (fetched whole,
+    decided now so their long chain of pages starts first); ``fetch_all`` adds the rest of
+    the plan once a course's enrollments and assignments are in.
+    """
+    jobs: list[_Job] = []
+    for resource in COURSE_COLLECTIONS:
+        for course_id in course_ids:
+            if resource != "submissions" or plan is None:
+                jobs.append((resource, course_id, None))
+            elif course_id not in plan.known.fetched_course_ids:
+                plan.refetched[course_id] = Refetch(whole_course=True)
+                jobs.append((resource, course_id, None))
+            else:
+                since = plan.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                for name in ("graded_since", "submitted_since"):
+                    jobs.append((resource, course_id,
+                                 [("student_ids[]", "all"), (name, since)]))
+    return jobs
 
 
 def fetch_canvas_data(

@@ -25,6 +25,7 @@ What Canvas can send that the store must not get wrong silently, and the rule fo
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import logging
@@ -269,6 +270,36 @@ def tag_fetched_course(frame: pl.DataFrame, course_id: int) -> pl.DataFrame:
     return frame.with_columns(pl.lit(course_id, dtype=pl.Int64).alias(FETCHED_FOR))
 
 
+def typed_collection(resource: str, raw: pl.DataFrame, course_id: int | None) -> pl.DataFrame:
+    """Parse one fetched collection into typed columns as soon as it arrives.
+
+    The client calls this per course, in its worker threads: a program-scale sync then holds
+    compact typed columns (64-bit ids, floats, timestamps) instead of every page's text, and
+    the parsing runs while other requests are in flight. ``shape_canvas_data`` takes the
+    result as it is.
+
+    Args:
+        resource: One of ``RESOURCES``.
+        raw: The collection's pages (``raw_frame_from_json``), concatenated.
+        course_id: The course it was fetched for (None for the course list itself).
+
+    Returns:
+        The ``FIELD_RULES`` columns plus ``FETCHED_FOR``, every row kept.
+
+    Raises:
+        DataValidationError: Naming the resource, the id and the field of the first value
+            that is missing (ids) or does not parse.
+    """
+    tagged = raw if course_id is None else tag_fetched_course(raw, course_id)
+    return _parse_typed(resource, tagged.rechunk())
+
+
+@functools.cache
+def _typed_schema(resource: str) -> pl.Schema:
+    """The columns ``_parse_typed`` makes for ``resource`` (what ``typed_collection`` gives)."""
+    return _parse_raw(resource, pl.DataFrame(schema=_raw_schema(resource))).schema
+
+
 def _lone_surrogate(value: object) -> str | None:
     """The first lone surrogate in ``value`` if it is text (UTF-8 has no form for one)."""
     if not isinstance(value, str) or value.isascii():
@@ -416,8 +447,23 @@ def _parse_typed(resource: str, data: object) -> pl.DataFrame:
         DataValidationError: Naming the resource, the id and the field of the first value that
             is missing (ids) or does not parse.
     """
-    raw = _as_raw(resource, data)
     rules = FIELD_RULES[resource]
+    if isinstance(data, pl.DataFrame) and data.schema == _typed_schema(resource):
+        # Parsed already, as it arrived (``typed_collection``): only the ids are checked again,
+        # since a typed frame could come from elsewhere too.
+        for column, path, kind in rules:
+            missing = data[column].is_null()
+            if kind == "id" and missing.any():
+                index = missing.arg_true()[0]
+                raise DataValidationError(f"{resource}[{index}]: field {path!r} is missing")
+        return data
+    return _parse_raw(resource, data)
+
+
+def _parse_raw(resource: str, data: object) -> pl.DataFrame:
+    """``_parse_typed`` of rows that are not parsed yet (raw frames or JSON objects)."""
+    rules = FIELD_RULES[resource]
+    raw = _as_raw(resource, data)
     sources = [_source(path).alias(f"raw:{column}") for column, path, _ in rules]
     typed = [_parse(kind, _source(path)).alias(column) for column, path, kind in rules]
     tag = (
@@ -462,7 +508,12 @@ def _drop_duplicates(table: str, frame: pl.DataFrame, key: list[str]) -> tuple[p
         The rows, and how many keys had copies with different values (the first one logged
         with its first differing field).
     """
-    if frame.height < 2 or frame.n_unique(subset=key) == frame.height:
+    if frame.height < 2:
+        return frame, 0
+    # Distinct hashes mean distinct keys: the usual case is told with one small column, not
+    # the table of every key that n_unique builds (hundreds of MB for a million pairs).
+    hashes = frame.select(pl.struct(key).hash().n_unique()).item()
+    if hashes == frame.height or frame.n_unique(subset=key) == frame.height:
         return frame, 0
     copies = frame.filter(frame.select(key).is_duplicated())
     distinct = copies.unique(keep="first", maintain_order=True)
@@ -584,9 +635,14 @@ def shape_canvas_data(canvas_api_data: Mapping[str, object]) -> ShapedSync:
         "submissions", submissions, "assignment_id",
         assignments.select("assignment_id"), "assignment",
     )
-    submissions = submissions.join(
-        assignments.select("assignment_id", "course_id"), on="assignment_id", how="left",
-        maintain_order="left",
+    # The largest table: its course comes from a lookup rather than a join, so it is one new
+    # column, not a copy of a million rows (a program-scale sync's memory is such copies).
+    known_assignments = assignments.select("assignment_id", "course_id")
+    submissions = submissions.with_columns(
+        pl.col("assignment_id").replace_strict(
+            known_assignments["assignment_id"], known_assignments["course_id"],
+            default=None, return_dtype=pl.Int64,
+        ).alias("course_id")
     )
     _refuse_other_course(
         "submissions", submissions, pl.col("sent_course_id") != pl.col(FETCHED_FOR),
@@ -609,9 +665,12 @@ def shape_canvas_data(canvas_api_data: Mapping[str, object]) -> ShapedSync:
     submissions = unique_rows(
         "submissions",
         # Only students of the tracker: drops the test student's and teachers' submissions.
-        submissions.join(
-            students_enrollments.select("course_id", "student_id").unique(),
-            on=["course_id", "student_id"], how="semi", maintain_order="left",
+        # (A filter, not a semi join: when every row is kept it copies nothing.)
+        submissions.filter(
+            pl.struct("course_id", "student_id").is_in(
+                students_enrollments.select(pl.struct("course_id", "student_id"))
+                .to_series().implode()
+            )
         ),
         ["assignment_id", "student_id"],  # one submission per student and assignment
     )

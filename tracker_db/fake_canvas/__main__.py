@@ -41,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     parser.add_argument("--throttle", choices=("off", "403", "429"), default="403")
+    parser.add_argument(
+        "--high-water", type=float, default=ThrottleConfig.high_water,
+        help="throttle bucket: the level at which requests are refused (Canvas: 600)",
+    )
+    parser.add_argument(
+        "--request-cost", type=float, default=None,
+        help="throttle bucket: units each request costs when it ends (default: its own "
+             "service seconds, as Canvas charges CPU and database time)",
+    )
     parser.add_argument("--per-page-cap", type=int, default=100)
     parser.add_argument("--link-header", choices=("Link", "link", "random"), default="Link")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
@@ -75,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency=args.latency,
         per_page_cap=args.per_page_cap,
         throttle=args.throttle,
-        bucket=ThrottleConfig(),
+        bucket=ThrottleConfig(high_water=args.high_water, request_cost=args.request_cost),
         link_header=args.link_header,
         port=args.port,
     )
