@@ -10,7 +10,13 @@ import pytest
 
 from tracker_db.db import LAKE_CATALOG, Database, connect
 from tracker_db.errors import ConfigError, DatabaseBusyError, MigrationError
-from tracker_db.migrate import Migration, apply_migrations, discover_migrations, open_database
+from tracker_db.migrate import (
+    Migration,
+    apply_migrations,
+    discover_baseline,
+    discover_migrations,
+    open_database,
+)
 
 EXPECTED_TABLES = {
     "canvas": {"courses", "sections", "students", "enrollments", "assignment_groups",
@@ -215,3 +221,17 @@ def test_a_lake_of_another_application_is_refused_and_left_unchanged(stores):
             else:
                 open_database(settings)
     assert state() == before
+
+
+def test_a_restore_rebuilds_a_schema_from_the_newest_baseline_it_is_not_older_than(tmp_path):
+    # A backup made at version 14 predates the 0015 baseline: it starts from 0013's.
+    folder = tmp_path / "migrations"
+    (folder / "baseline").mkdir(parents=True)
+    for version in (8, 13, 15):
+        (folder / "baseline" / f"{version:04d}_schema.sql").write_text("SELECT 1;\n")
+    assert discover_baseline(folder).version == 15
+    assert discover_baseline(folder, up_to=14).version == 13
+    assert discover_baseline(folder, up_to=13).version == 13
+    assert discover_baseline(folder, up_to=7) is None
+    project = discover_baseline()
+    assert project is not None and project.version <= discover_migrations()[-1].version
