@@ -527,7 +527,8 @@ def staged(cur: Cursor, name: str, frame: pl.DataFrame) -> Iterator[None]:
     Rows travel as one Arrow table (never row by row); statements read it as
     ``temp.<name>`` or by its bare name.
     """
-    # Arrow's string views are polars' own layout: text is handed over without a copy.
+    # Arrow's string views are polars' own layout: text goes over without being copied into
+    # Arrow's classic strings (half the extra memory for a million submissions).
     cur.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         yield

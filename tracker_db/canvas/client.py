@@ -1,10 +1,12 @@
 """Fetch a teacher's Canvas data: politely, concurrently, and without ever exposing the token.
 
 One ``requests.Session`` carries the Bearer token. Collections of different courses are fetched
-concurrently by a small pool (a few requests in flight, the way Canvas's throttle wants it);
-pages of one collection are sequential, since bookmarked pages cannot be computed. Each page
-goes straight from JSON bytes to a polars frame of text columns (``shaping.raw_frame``), so a
-program-scale sync never holds more than a page of Python dicts per worker.
+concurrently by a small pool (a few requests in flight, the way Canvas's throttle wants it,
+fewer after a throttled answer: ``InFlightLimit``); pages of one collection are sequential,
+since bookmarked pages cannot be computed. Each page goes straight from JSON bytes to a polars
+frame of text columns (``shaping.raw_frame_from_json``), and each course's collection is typed
+as soon as it is complete (``shaping.typed_collection``), so a program-scale sync holds
+compact typed columns, never every page's text or a page of Python dicts per worker.
 """
 
 from __future__ import annotations
@@ -876,8 +878,9 @@ class CanvasClient:
                 other collection is fetched whole either way.
 
         Returns:
-            ``{resource: raw frame}`` for ``full_canvas_sync``; every row of a course's
-            collection is tagged with that course (``shaping.tag_fetched_course``).
+            ``{resource: typed frame}`` for ``full_canvas_sync``
+            (``shaping.typed_collection``); every row of a course's collection is tagged
+            with that course.
         """
         self._cancelled.clear()  # a client may run more than one fetch
         self._report("connect", 0, 1, f"connecting to {self.base_url}")
@@ -1023,7 +1026,7 @@ def fetch_canvas_data(
         retry: Retry settings.
 
     Returns:
-        The ``canvas_api_data`` that ``full_canvas_sync`` takes (raw frames).
+        The ``canvas_api_data`` that ``full_canvas_sync`` takes (typed frames).
 
     Raises:
         ConfigError: Bad base URL or token, before any request.
