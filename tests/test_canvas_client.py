@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import contextmanager
 
 import polars as pl
 import pytest
@@ -28,6 +29,7 @@ from tracker_db.fake_canvas import (
     build_demo_dataset,
     build_synthetic_dataset,
 )
+from tracker_db.migrate import open_database
 from tracker_db.sync.from_canvas import sync_from_canvas
 from tracker_db.sync.write import full_canvas_sync
 
@@ -612,3 +614,30 @@ def test_a_token_with_a_tighter_bucket_still_syncs_and_settles_at_what_it_allows
     assert data["submissions"].height > 0
     result = full_canvas_sync(data, cur=cur)
     assert result.counts["submissions"] > 0
+
+
+def test_the_token_is_checked_while_the_database_is_read(fake, tmp_path):
+    # The first step (what to fetch, the attempt's record) waits here until Canvas has seen
+    # the token's check: were the check made after the step, it would wait in vain.
+    database = open_database(tmp_path / "overlap.duckdb")
+    checked_during_the_first_step: list[bool] = []
+
+    def token_checked() -> bool:
+        return any(path.startswith("/api/v1/users/self") for _, path, _ in fake.request_log)
+
+    class Watching:
+        @contextmanager
+        def session(self):
+            if not checked_during_the_first_step:
+                deadline = time.monotonic() + 10
+                while not token_checked() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                checked_during_the_first_step.append(token_checked())
+            with database.session() as cur:
+                yield cur
+
+    result = sync_from_canvas(fake.base_url, TOKEN, retry=FAST, sessions=Watching())
+    database.close()
+    assert checked_during_the_first_step == [True]
+    assert result.counts["submissions"] > 0
+    assert [p for _, p, _ in fake.request_log].count("/api/v1/users/self") == 1

@@ -235,3 +235,26 @@ def test_a_restore_rebuilds_a_schema_from_the_newest_baseline_it_is_not_older_th
     assert discover_baseline(folder, up_to=7) is None
     project = discover_baseline()
     assert project is not None and project.version <= discover_migrations()[-1].version
+
+
+def test_a_database_opened_to_check_it_serves_the_next_session_alone(tmp_path, monkeypatch):
+    from tracker_db import migrate
+    from tracker_db.config import load_settings
+
+    opened = []
+    real_open = migrate.open_database
+    monkeypatch.setattr(migrate, "open_database", lambda s: opened.append(s) or real_open(s))
+    sessions = migrate.OpenPerUse(load_settings({}, db_path=str(tmp_path / "held.duckdb")))
+    sessions.open_now()  # the check: made (and migrated) here
+    for _ in range(2):
+        with sessions.session() as cur:
+            assert cur.execute("SELECT count(*) FROM ops.schema_migrations").fetchone()[0] > 0
+    assert len(opened) == 2  # the check's opening served the first session
+    sessions.close()  # nothing held: nothing to do
+    sessions.open_now()
+    sessions.close()  # a check no session used is closed, and the file is free again
+    holder = subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()",
+         str(tmp_path / "held.duckdb")], capture_output=True, text=True, timeout=60,
+    )
+    assert holder.returncode == 0, holder.stderr

@@ -295,8 +295,7 @@ def _sync(
         check_token(os.environ.get("CANVAS_TOKEN"))
     sessions = OpenPerUse(settings)
     try:
-        with sessions.session():
-            pass  # can this process open the database at all?
+        sessions.open_now()  # can this process open the database at all? (kept for step 1)
     except DatabaseBusyError as busy:
         if settings.backend != "file":
             raise
@@ -308,11 +307,14 @@ def _sync(
         except control.NoDashboard:
             raise _held(busy) from busy
         return f"the dashboard ran the sync: {summary}"
-    result = sync_from_canvas(
-        args.base_url or "", os.environ.get("CANVAS_TOKEN", ""),
-        max_in_flight=args.max_in_flight, progress=progress, sessions=sessions,
-        trigger=TRIGGER, attempt_ids=started.attempt_ids, incremental=args.incremental,
-    )
+    try:
+        result = sync_from_canvas(
+            args.base_url or "", os.environ.get("CANVAS_TOKEN", ""),
+            max_in_flight=args.max_in_flight, progress=progress, sessions=sessions,
+            trigger=TRIGGER, attempt_ids=started.attempt_ids, incremental=args.incremental,
+        )
+    finally:
+        sessions.close()  # (when the sync failed before its first step)
     return result.summary()
 
 

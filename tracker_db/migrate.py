@@ -297,11 +297,30 @@ class OpenPerUse:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._opened: Database | None = None
+
+    def open_now(self) -> None:
+        """Open the database (creating and migrating it if need be) and keep it for the next
+        session, which closes it as usual: a check that the database can be opened at all
+        costs no second opening.
+
+        Raises:
+            As ``open_database``.
+        """
+        self.close()
+        self._opened = open_database(self.settings)
+
+    def close(self) -> None:
+        """Close a database opened by ``open_now`` that no session has used."""
+        if self._opened is not None:
+            self._opened.close()
+            self._opened = None
 
     @contextmanager
     def session(self) -> Iterator[Cursor]:
-        """Open the database, yield a cursor, then close both."""
-        database = open_database(self.settings)
+        """Open the database (or take the one ``open_now`` opened), yield a cursor, then
+        close both."""
+        database, self._opened = self._opened or open_database(self.settings), None
         try:
             with database.session() as cur:
                 yield cur

@@ -861,11 +861,28 @@ class CanvasClient:
             raise CanvasAPIError("Canvas sent an unexpected answer for users/self")
         return body
 
+    def sign_in_soon(self) -> Future[dict[str, Any]]:
+        """Start checking the token (``whoami``) in the background and return its answer to
+        come, for ``fetch_all(signed_in=...)``: the caller reads its database meanwhile, and
+        nothing else is asked of Canvas before the token is known to be good."""
+        answer: Future[dict[str, Any]] = Future()
+
+        def check() -> None:
+            try:
+                answer.set_result(self.whoami())
+            except BaseException as e:  # handed to whoever waits for the answer
+                answer.set_exception(e)
+
+        # A daemon: an interrupted process does not wait for Canvas to answer.
+        threading.Thread(target=check, name="canvas-sign-in", daemon=True).start()
+        return answer
+
     def fetch_all(
         self,
         *,
         untracked_course_ids: Iterable[int] = (),
         plan: IncrementalPlan | None = None,
+        signed_in: Future[dict[str, Any]] | None = None,
     ) -> dict[str, pl.DataFrame]:
         """Fetch the teacher's courses and every tracked course's collections.
 
@@ -876,6 +893,7 @@ class CanvasClient:
                 ``plan.since``, plus those the plan fetches whole (decided per course as its
                 enrollments and assignments arrive, and kept in ``plan.refetched``). Every
                 other collection is fetched whole either way.
+            signed_in: The token check ``sign_in_soon`` started (default: checked now).
 
         Returns:
             ``{resource: typed frame}`` for ``full_canvas_sync``
@@ -884,7 +902,8 @@ class CanvasClient:
         """
         self._cancelled.clear()  # a client may run more than one fetch
         self._report("connect", 0, 1, f"connecting to {self.base_url}")
-        me = self.whoami()  # the token is checked before anything else is asked for
+        # The token is checked before anything else is asked for.
+        me = self.whoami() if signed_in is None else signed_in.result()
         self._report("connect", 1, 1, f"signed in as Canvas user {me['id']}")
         skip = set(untracked_course_ids)
         course_ids: list[int] = []

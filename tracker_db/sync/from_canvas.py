@@ -137,7 +137,7 @@ def sync_from_canvas(
 
     Raises:
         ConfigError: Bad base URL or token, or demo data and real data would mix (nothing
-            fetched, nothing recorded).
+            fetched but the token's check, nothing recorded).
         DatabaseBusyError: The database could not be opened for a step.
         CanvasAPIError: Canvas refused or failed.
         DataValidationError: Canvas sent data that does not validate.
@@ -162,6 +162,7 @@ def sync_from_canvas(
         retry=retry, progress=progress,
     )
     source = client.base_url
+    signed_in = client.sign_in_soon()  # a round trip to Canvas while the database is read
     with step() as c:
         check_source_matches(source, cur=c)
         untracked = teacher_data.untracked_course_ids(c)
@@ -180,7 +181,8 @@ def sync_from_canvas(
     try:
         try:
             with client:
-                data = client.fetch_all(untracked_course_ids=untracked, plan=plan)
+                data = client.fetch_all(untracked_course_ids=untracked, plan=plan,
+                                        signed_in=signed_in)
         except TrackerError as e:
             with step() as c:
                 recorded = record_failed_run(
