@@ -451,9 +451,9 @@ def _parse_typed(resource: str, data: object) -> pl.DataFrame:
     if isinstance(data, pl.DataFrame) and data.schema == _typed_schema(resource):
         # Parsed already, as it arrived (``typed_collection``): only the ids are checked again,
         # since a typed frame could come from elsewhere too.
-        for column, path, kind in rules:
+        for column, path, _kind in (rule for rule in rules if rule[2] == "id"):
             missing = data[column].is_null()
-            if kind == "id" and missing.any():
+            if missing.any():
                 index = missing.arg_true()[0]
                 raise DataValidationError(f"{resource}[{index}]: field {path!r} is missing")
         return data
