@@ -34,6 +34,7 @@ from tracker_db.read_models.preferences import (
     get_time_zone,
 )
 from tracker_db.read_models.progress_report import StudentReport
+from tracker_db.read_models.roster import get_known_student_ids
 from tracker_db.read_models.sync_status import SyncState, get_sync_state
 from tracker_db.sync.control import ControlServer
 from tracker_db.sync.runner import get_sync_runner
@@ -660,14 +661,46 @@ def _open_page(page: str, parameter: str, object_id: int, table: str | None) -> 
     st.switch_page(page, query_params={parameter: str(int(object_id))})
 
 
+def student_link(student_id: int) -> dict[str, str]:
+    """The query parameters of a link to one student's page: their Canvas id, or while
+    pseudonyms are on, their pseudonym number (so the address bar shows no Canvas id)."""
+    masks = pseudonyms()
+    if masks is None:
+        return {"student_id": str(int(student_id))}
+    return {"pseudonym": str(masks.number(student_id))}
+
+
+def linked_student() -> int | None:
+    """The Canvas id of the student the URL names (``?student_id=`` or ``?pseudonym=``), or
+    None; the URL is rewritten to the form the pseudonym switch calls for. A value that
+    names nobody is named in a warning."""
+    if "pseudonym" in st.query_params:
+        number = query_id("pseudonym", "pseudonym number")
+        # Resolved whether or not pseudonyms are on now: a link made while they were.
+        masks = Pseudonyms(_pseudonym_key(database().location))
+        student_id = None if number is None else masks.find(
+            number, cached(get_known_student_ids))
+        if number is not None and student_id is None:
+            st.warning(f"No student has the pseudonym number {number}.",
+                       icon=":material/warning:")
+    else:
+        student_id = query_id("student_id")
+    if student_id is not None and st.query_params.to_dict() != student_link(student_id):
+        st.query_params.from_dict(student_link(student_id))
+    return student_id
+
+
 def open_student(student_id: int, table: str | None = None) -> None:
-    """Open the Student page for one student (its URL carries the id).
+    """Open the Student page for one student (its URL carries the id, see ``student_link``).
 
     Args:
         student_id: Canvas user id.
         table: The selectable table the choice came from (see ``selection_key``).
     """
-    _open_page(STUDENT_PAGE, "student_id", student_id, table)
+    if table is not None:
+        counter = f"_generation_{table}"  # see _open_page
+        st.session_state[counter] = st.session_state.get(counter, 0) + 1
+    st.switch_page(STUDENT_PAGE, query_params=student_link(student_id))
 
 
 def open_assignment(assignment_id: int, table: str | None = None) -> None:
@@ -680,17 +713,18 @@ def open_assignment(assignment_id: int, table: str | None = None) -> None:
     _open_page(ASSIGNMENT_PAGE, "assignment_id", assignment_id, table)
 
 
-def query_id(name: str) -> int | None:
+def query_id(name: str, what: str | None = None) -> int | None:
     """The id a URL parameter carries (``?assignment_id=42``), or None; a value that is no
-    id is named in a warning and ignored."""
+    id is named in a warning (as "not a valid ``what``", by default the parameter's name)
+    and ignored."""
     raw = st.query_params.get(name)
     if raw is None:
         return None
+    what = what or f"{name.removesuffix('_id').replace('_', ' ')} id"
     try:
-        return validate_id(raw, name.replace("_", " "))
+        return validate_id(raw, what)
     except DataValidationError:
-        st.warning(f"{md(raw)} is not a valid {name.removesuffix('_id').replace('_', ' ')} id.",
-                   icon=":material/warning:")
+        st.warning(f"{md(raw)} is not a valid {what}.", icon=":material/warning:")
         return None
 
 

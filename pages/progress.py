@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from pages import common
-from tracker_db import charts, printable, privacy
+from tracker_db import charts, printable, printable_pdf, privacy
 from tracker_db.read_models import progress_report, roster, trends
 
 st.title("Progress")
@@ -106,18 +106,29 @@ report_course = course_id  # the course whose assignment scores are shown above
 st.caption(common.md(
     f"A printable report for every student of {options.course_label(report_course)}, one "
     "page each: their score over time against the class median, and their assignments. "
-    "Print it, or save it as PDF, from your browser."))
+    "A PDF, or a page to print from your browser."))
 if st.button("Make the course report", icon=":material/print:", key="course_report_prepare"):
     st.session_state["_course_report"] = report_course
 if st.session_state.get("_course_report") == report_course:
     reports = [common.shown_report(r) for r in common.cached(
         progress_report.get_course_report, report_course, min_group_size=smallest)]
-    st.download_button(
-        f"Download the report of {len(reports):,} student{'' if len(reports) == 1 else 's'} "
-        "(HTML, to print)", icon=":material/download:", key="course_report_html",
+    students = f"{len(reports):,} student{'' if len(reports) == 1 else 's'}"
+    report_title = f"Progress reports: {options.course_label(report_course)}"
+    zone = common.time_zone()
+    html_column, pdf_column = st.columns(2)
+    html_column.download_button(
+        f"Download the report of {students} (HTML, to print)", icon=":material/download:",
+        key="course_report_html",
         data=printable.render_reports(
-            reports, title=f"Progress reports: {options.course_label(report_course)}",
-            zone=common.time_zone(), generated_at=datetime.now(UTC),
+            reports, title=report_title, zone=zone, generated_at=datetime.now(UTC),
             min_group_size=smallest),
         file_name=f"progress-reports-course-{report_course}.html", mime="text/html",
+        on_click="ignore")
+    pdf_column.download_button(  # the PDF is made when asked for, not on every run
+        f"Download the report of {students} (PDF)", icon=":material/picture_as_pdf:",
+        key="course_report_pdf",
+        data=lambda: printable_pdf.render_reports_pdf(
+            reports, title=report_title, zone=zone, generated_at=datetime.now(UTC),
+            min_group_size=smallest),
+        file_name=f"progress-reports-course-{report_course}.pdf", mime="application/pdf",
         on_click="ignore")

@@ -1,5 +1,6 @@
 """Student: one student's scores over time against the class, their work, notes, tags and
-group. The student comes from the URL (``?student_id=5001``), so a link opens them."""
+group. The student comes from the URL (``?student_id=5001``, or while pseudonyms are on
+``?pseudonym=`` and their pseudonym number), so a link opens them."""
 
 from __future__ import annotations
 
@@ -9,28 +10,16 @@ from typing import Any
 import streamlit as st
 
 from pages import common, flagging
-from tracker_db import charts, edits, printable, privacy
-from tracker_db.errors import DataValidationError, TrackerError
+from tracker_db import charts, edits, printable, printable_pdf, privacy
+from tracker_db.errors import TrackerError
 from tracker_db.exports import Column
 from tracker_db.read_models import flags, progress_report, roster, student_record
-from tracker_db.validation import validate_id
 
 state = common.start(shows_past=True)
 if not state.has_data:
     st.title("Student")
     common.require_data(state, "student")
     st.stop()
-
-
-def _requested_id() -> int | None:
-    raw = st.query_params.get("student_id")
-    if raw is None:
-        return None
-    try:
-        return validate_id(raw, "student id")
-    except DataValidationError:
-        st.warning(f"{common.md(raw)} is not a student id.")
-        return None
 
 
 def _picker() -> None:
@@ -48,7 +37,7 @@ def _picker() -> None:
     chosen = st.selectbox("Student", list(names), format_func=names.__getitem__,
                           key="student_pick")
     if st.button("Open", key="student_open", type="primary"):
-        st.query_params["student_id"] = str(chosen)
+        st.query_params.from_dict(common.student_link(chosen))
         st.rerun()
 
 
@@ -66,7 +55,7 @@ def _column(name: str, column: Column) -> Any:
     return st.column_config.TextColumn(column.label, width=column.width, help=column.help)
 
 
-student_id = _requested_id()
+student_id = common.linked_student()
 profile = common.cached(student_record.get_student_profile, student_id) if student_id else None
 if profile is None:
     st.title("Student")
@@ -222,8 +211,8 @@ with right:
                 st.rerun()
 
 st.subheader("Progress report")
-st.caption("A page to print or save as PDF (your browser's print dialog): course scores over "
-           "time against the class median, every assignment with its status, and the notes "
+st.caption("A PDF to keep or send home, or a page to print from your browser: course scores "
+           "over time against the class median, every assignment with its status, and the notes "
            f"you choose. Class medians of fewer than {smallest} students are left out.")
 note_labels = {n["note_id"]: f"{common.show_time(n['created_at'])}: {n['body'][:60]}"
                for n in notes.iter_rows(named=True)}
@@ -234,9 +223,19 @@ report = common.cached(progress_report.get_student_report, student_id,
                        note_ids=tuple(chosen_notes), min_group_size=smallest)
 if report is not None:
     report = common.shown_report(report)
-    st.download_button(
+    report_title, zone = f"Progress report: {report.name}", common.time_zone()
+    html_column, pdf_column = st.columns(2)
+    html_column.download_button(
         "Download the report (HTML, to print)", icon=":material/print:", key="report_html",
         data=printable.render_reports(
-            [report], title=f"Progress report: {name}", zone=common.time_zone(),
+            [report], title=report_title, zone=zone,
             generated_at=datetime.now(UTC), min_group_size=smallest),
-        file_name=f"progress-report-{student_id}.html", mime="text/html", on_click="ignore")
+        file_name=f"progress-report-{report.student_id}.html", mime="text/html",
+        on_click="ignore")
+    pdf_column.download_button(  # the PDF is made when asked for, not on every run
+        "Download the report (PDF)", icon=":material/picture_as_pdf:", key="report_pdf",
+        data=lambda: printable_pdf.render_reports_pdf(
+            [report], title=report_title, zone=zone, generated_at=datetime.now(UTC),
+            min_group_size=smallest),
+        file_name=f"progress-report-{report.student_id}.pdf", mime="application/pdf",
+        on_click="ignore")

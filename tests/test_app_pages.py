@@ -805,7 +805,9 @@ def test_student_page_without_a_student_offers_a_search(demo_db):
     at = _ok(_open("pages/student.py", student_id="999999"))
     assert "no student with id 999999" in _texts(at)
     at = _ok(_open("pages/student.py", student_id="abc"))
-    assert "is not a student id" in _texts(at)
+    assert "abc is not a valid student id." in _texts(at)
+    at = _ok(_open("pages/student.py", pseudonym="abc"))
+    assert "abc is not a valid pseudonym number." in _texts(at)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1292,8 +1294,9 @@ def test_a_sync_that_never_finished_is_shown_on_the_sync_page(demo_db):
 def test_the_student_page_offers_a_printable_report_with_the_notes_chosen(demo_db):
     at = _ok(_open("pages/student.py", student_id="5004"))
     assert at.multiselect(key="report_notes").options == []
-    assert [b.proto.label for b in at.get("download_button") if b.key == "report_html"] == [
-        "Download the report (HTML, to print)"]
+    assert [b.proto.label for b in at.get("download_button")
+            if b.key in ("report_html", "report_pdf")] == [
+        "Download the report (HTML, to print)", "Download the report (PDF)"]
     at.text_area[0].input("Met with parents")
     _ok(at.button(key="FormSubmitter:add_note-Add note").click().run())
     assert len(at.multiselect(key="report_notes").options) == 1
@@ -1308,8 +1311,10 @@ def test_the_progress_page_makes_a_course_report_when_asked(demo_db):
     _ok(at.button(key="course_report_prepare").click().run())
     course_id = at.selectbox(key="p_course").value
     expected = get_course_report(course_id)
-    labels = [b.proto.label for b in at.get("download_button") if b.key == "course_report_html"]
-    assert labels == [f"Download the report of {len(expected)} students (HTML, to print)"]
+    labels = [b.proto.label for b in at.get("download_button")
+              if b.key in ("course_report_html", "course_report_pdf")]
+    assert labels == [f"Download the report of {len(expected)} students (HTML, to print)",
+                      f"Download the report of {len(expected)} students (PDF)"]
     assert len(expected) > 1
 
 
@@ -1371,3 +1376,44 @@ def test_pseudonyms_replace_students_on_every_page_chart_and_table(demo_db):
     assert "past_zip_prepare" not in [b.key for b in at.button]
     assert "Switch pseudonyms off to download this state" in _said(at)
     assert leaks(at) == set()
+
+
+def test_under_pseudonyms_a_student_s_address_carries_no_canvas_id(demo_db):
+    from tracker_db.privacy import Pseudonyms
+    from tracker_db.read_models.preferences import get_pseudonym_key
+
+    at = _ok(_open("pages/student.py", student_id="5004"))
+    title = at.title[0].value
+    at.toggle(key="pseudonyms_widget").set_value(True)
+    _ok(at.run())
+    number = Pseudonyms(get_pseudonym_key()).number(5004)
+    # The page rewrote its own address: the pseudonym number, never the Canvas id.
+    assert at.query_params == {"pseudonym": str(number)}
+    assert f"Pseudonym number {number}" in _said(at)
+    # That address, opened afresh (a bookmark, a link), is the same student ...
+    again = _ok(_open("pages/student.py", pseudonym=str(number)))
+    assert again.title[0].value == title and "5004" in _said(again)  # pseudonyms off there
+    assert again.query_params == {"student_id": "5004"}
+    # ... and a number that is nobody's says so.
+    nobody = _ok(_open("pages/student.py", pseudonym="123"))
+    assert "No student has the pseudonym number 123." in _said(nobody)
+    assert "Find a student" in [t.label for t in nobody.text_input]
+
+
+def test_under_pseudonyms_opening_a_student_from_a_table_links_their_pseudonym(demo_db):
+    from tracker_db.privacy import Pseudonyms
+    from tracker_db.read_models.preferences import get_pseudonym_key
+
+    at = _ok(_open("pages/students.py"))
+    at.toggle(key="pseudonyms_widget").set_value(True)
+    _ok(at.run())
+    shown = _students(at)
+    _select(at, "students_table_0", [2])
+    _ok(at.run())
+    assert at.query_params.keys() == {"pseudonym"}
+    number = int(at.query_params["pseudonym"])
+    assert number == shown["student_id"].iloc[2]  # the number the table showed
+    real = Pseudonyms(get_pseudonym_key()).find(
+        number, [i for (i,) in _read(demo_db, "SELECT student_id FROM canvas.students")])
+    assert real is not None and real != number
+    assert f"Pseudonym number {number}" in _said(at)  # the Student page, of that student

@@ -3,16 +3,19 @@ groups' medians stay out."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import polars as pl
 import pytest
+from pypdf import PdfReader
 
 from tracker_db.edits import add_student_note
 from tracker_db.errors import DataValidationError
 from tracker_db.printable import render_reports
+from tracker_db.printable_pdf import render_reports_pdf
 from tracker_db.read_models.preferences import TimeZoneChoice
 from tracker_db.read_models.progress_report import get_course_report, get_student_report
 from tracker_db.read_models.student_record import (
@@ -147,3 +150,95 @@ def test_an_unknown_student_has_no_report_and_a_stranger_s_note_is_refused(demo_
         get_student_report(first, note_ids=get_student_notes(second)["note_id"].to_list())
     with pytest.raises(DataValidationError, match="student id"):
         get_student_report("x")
+
+
+def _pdf_pages(data: bytes) -> list[str]:
+    """The text of each page of a PDF, read back by an independent parser."""
+    assert data.startswith(b"%PDF-")
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data), strict=True).pages]
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())  # the layout wraps lines where it must
+
+
+def test_a_student_s_pdf_opens_and_holds_their_name_scores_work_and_chosen_notes(demo_copy):
+    student_id = _first_student(demo_copy)
+    add_student_note(student_id, "Parents' evening: doing well")
+    add_student_note(student_id, "Private: not for the report")
+    notes = get_student_notes(student_id)
+    chosen = notes.filter(pl.col("body").str.starts_with("Parents"))["note_id"].to_list()
+    report = get_student_report(student_id, note_ids=chosen)
+    data = render_reports_pdf([report], title="Progress report", zone=UTC_ZONE,
+                              generated_at=MADE, min_group_size=5)
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.metadata.title == "Progress report"
+    text = _flat(" ".join(_pdf_pages(data)))
+    assert report.name in text and f"Canvas id {student_id}" in text
+    assert "made 2026-12-03 09:30" in text
+    courses = get_student_courses(student_id)
+    for course in courses.iter_rows(named=True):
+        assert course["course_name"] in text
+        assert f"Current score {course['current_score']:.1f}%" in text
+        assert f"missing {course['missing']} · late {course['late']}" in text
+    for assignment in get_student_assignments(student_id).iter_rows(named=True):
+        # The demo's titles mix in scripts the font lacks (those print as U+FFFD).
+        assert all(word in text for word in assignment["assignment_name"].split()
+                   if word.isascii())
+        if assignment["score"] is not None:
+            assert f"{assignment['score']:g}" in text
+    latest = report.history.sort("sync_id").group_by("course_id").last()
+    for median in latest["class_median"].drop_nulls():
+        assert f"Class median now {median:.1f}%" in text
+    assert "Parents' evening: doing well" in text and "Private" not in text
+
+
+def test_a_course_pdf_starts_each_student_on_a_page_of_their_own(demo_copy):
+    with demo_copy.session() as cur:
+        course_id = cur.execute("SELECT course_id FROM canvas.courses ORDER BY course_id "
+                                "LIMIT 1").fetchone()[0]
+    reports = get_course_report(course_id)
+    assert len(reports) > 1
+    pages = _pdf_pages(render_reports_pdf(reports, title="Course", zone=UTC_ZONE,
+                                          generated_at=MADE, min_group_size=5))
+    firsts = [i for i, page in enumerate(pages) if "Progress report · Canvas id" in page]
+    assert len(firsts) == len(reports) and firsts[0] == 0
+    for start, report in zip(firsts, reports, strict=True):
+        heading = pages[start].split("Progress report · Canvas id")[0]  # the name, wrapped
+        assert [w for w in report.name.split() if w.isascii()] == [
+            w for w in heading.split() if w.isascii()]
+        assert f"Canvas id {report.student_id}" in pages[start]
+    assert all("Course · page" in page for page in pages)  # the footer
+
+
+def test_the_pdf_leaves_small_groups_medians_out_and_says_why(demo_copy):
+    student_id = _first_student(demo_copy)
+    small = get_student_report(student_id, min_group_size=10_000)
+    text = _flat(" ".join(_pdf_pages(render_reports_pdf(
+        [small], title="r", zone=UTC_ZONE, generated_at=MADE, min_group_size=10_000))))
+    assert "Class median now" not in text and "dashed: class median" not in text
+    assert "fewer than 10000 students with a score" in text
+    shown = _flat(" ".join(_pdf_pages(render_reports_pdf(
+        [get_student_report(student_id, min_group_size=1)], title="r", zone=UTC_ZONE,
+        generated_at=MADE, min_group_size=1))))
+    assert "Class median now" in shown and "dashed: class median" in shown
+
+
+@pytest.mark.parametrize("name, printed", [
+    ('<script>alert(1)</script> **not bold**', '<script>alert(1)</script> **not bold**'),
+    ("Zoë Ångström-Αλέξανδρος Иванов", "Zoë Ångström-Αλέξανδρος Иванов"),
+    ("李小龍", "\ufffd\ufffd\ufffd"),  # no glyph in the font: marked, not blank
+    ("Bell\x07\u202eevil\u200b", "Bellevil"),  # controls and bidi overrides dropped
+])
+def test_the_pdf_prints_any_name_as_plain_text(demo_copy, name, printed):
+    from dataclasses import replace
+
+    report = replace(get_student_report(_first_student(demo_copy)), name=name)
+    data = render_reports_pdf([report], title=name, zone=UTC_ZONE, generated_at=MADE,
+                              min_group_size=5)
+    assert _pdf_pages(data)[0].splitlines()[0].strip() == printed
+
+
+def test_an_empty_pdf_says_nobody_to_report_on():
+    assert "Nobody to report on." in _pdf_pages(render_reports_pdf(
+        [], title="r", zone=UTC_ZONE, generated_at=MADE, min_group_size=5))[0]

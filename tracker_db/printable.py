@@ -45,11 +45,13 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _number(value: float | None, decimals: int = 1, suffix: str = "") -> str:
+def format_number(value: float | None, decimals: int = 1, suffix: str = "") -> str:
+    """``value`` to ``decimals`` places with ``suffix``, or the empty cell's dash."""
     return EMPTY if value is None else f"{value:.{decimals}f}{suffix}"
 
 
-def _when(zone: TimeZoneChoice, moment: datetime | None, pattern: str = "%Y-%m-%d") -> str:
+def format_when(zone: TimeZoneChoice, moment: datetime | None, pattern: str = "%Y-%m-%d") -> str:
+    """``moment`` in ``zone`` as ``pattern``, or the empty cell's dash."""
     local = zone.local(moment)
     return EMPTY if local is None else local.strftime(pattern)
 
@@ -83,7 +85,7 @@ def _chart(rows: pl.DataFrame, show_median: bool, zone: TimeZoneChoice) -> str:
     for label_at in sorted({times[0], times[-1]}):
         moment = rows["recorded_at"][times.index(label_at)]
         parts.append(f'<text x="{x(label_at):.1f}" y="{height - 6}" font-size="9" '
-                     f'text-anchor="middle">{_e(_when(zone, moment))}</text>')
+                     f'text-anchor="middle">{_e(format_when(zone, moment))}</text>')
     for values_, colour, dash in zip(series, (_STUDENT_COLOUR, _MEDIAN_COLOUR),
                                      ("", ' stroke-dasharray="5,3"'), strict=False):
         points = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in zip(times, values_, strict=True)
@@ -100,7 +102,7 @@ def _course_section(report: StudentReport, course: dict, zone: TimeZoneChoice,
     course_id = course["course_id"]
     rows = report.history.filter(pl.col("course_id") == course_id).sort("sync_id")
     out = [f"<h2>{_e(course['course_name'])}</h2>",
-           '<p>Current score <strong>' + _e(_number(course["current_score"], suffix="%"))
+           '<p>Current score <strong>' + _e(format_number(course["current_score"], suffix="%"))
            + "</strong>"
            + (f" ({_e(course['current_grade'])})" if course.get("current_grade") else "")
            + f" · missing {_e(course['missing'])} · late {_e(course['late'])}</p>"]
@@ -108,7 +110,8 @@ def _course_section(report: StudentReport, course: dict, zone: TimeZoneChoice,
         latest = rows.row(-1, named=True)
         show_median = rows["class_median"].null_count() < rows.height
         if latest["class_median"] is not None:
-            out.append(f"<p>Class median now {_e(_number(latest['class_median'], suffix='%'))}"
+            median = format_number(latest["class_median"], suffix="%")
+            out.append(f"<p>Class median now {_e(median)}"
                        f" ({_e(latest['class_size'])} students).</p>")
         if rows["class_median"].null_count():
             out.append(f'<p class="hidden">The class median is left out where the class had '
@@ -127,7 +130,7 @@ def _course_section(report: StudentReport, course: dict, zone: TimeZoneChoice,
             score = EMPTY if a["score"] is None else f"{a['score']:g}"
             out_of = EMPTY if a["points_possible"] is None else f"{a['points_possible']:g}"
             out.append(f"<tr><td>{_e(a['assignment_name'])}</td>"
-                       f"<td>{_e(_when(zone, a['due_at']))}</td>"
+                       f"<td>{_e(format_when(zone, a['due_at']))}</td>"
                        f'<td class="num">{_e(score)}</td><td class="num">{_e(out_of)}</td>'
                        f"<td>{_e(a['status'])}</td></tr>")
         out.append("</tbody></table>")
@@ -154,11 +157,11 @@ def render_reports(
     """
     pages = []
     for report in reports:
-        synced = _when(zone, report.synced_at, "%Y-%m-%d %H:%M")
+        synced = format_when(zone, report.synced_at, "%Y-%m-%d %H:%M")
         body = [f'<section class="report"><h1>{_e(report.name)}</h1>',
                 f'<p class="meta">Progress report · Canvas id {_e(report.student_id)} · data '
                 f"from the sync of {_e(synced)} ({_e(zone.name)}) · made "
-                f"{_e(_when(zone, generated_at, '%Y-%m-%d %H:%M'))}</p>"]
+                f"{_e(format_when(zone, generated_at, '%Y-%m-%d %H:%M'))}</p>"]
         if report.courses.is_empty():
             body.append("<p>No current enrollments.</p>")
         for course in report.courses.iter_rows(named=True):
@@ -167,7 +170,7 @@ def render_reports(
             body.append("<h2>Notes</h2>")
             for note in report.notes.iter_rows(named=True):
                 body.append(f'<div class="note"><div class="note-when">'
-                            f"{_e(_when(zone, note['created_at']))}</div>"
+                            f"{_e(format_when(zone, note['created_at']))}</div>"
                             f"{_e(note['body'])}</div>")
         body.append("</section>")
         pages.append("\n".join(body))

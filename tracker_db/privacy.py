@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import polars as pl
 
@@ -106,6 +106,11 @@ class Pseudonyms:
     def number(self, student_id: int) -> int:
         """A stand-in for the Canvas id: nine digits, never a real id's neighbour."""
         return 100_000_000 + int.from_bytes(self._digest(student_id)[:8], "big") % 900_000_000
+
+    def find(self, number: int, student_ids: Iterable[int]) -> int | None:
+        """The student among ``student_ids`` whose pseudonym number is ``number``, or None
+        (a link carries the number, so the address bar shows no Canvas id)."""
+        return next((s for s in student_ids if self.number(s) == number), None)
 
     def name(self, student_id: int) -> str:
         """A stand-in for the name: "Student" and eight letters and digits."""

@@ -206,6 +206,13 @@ WHERE $search = ''
 ORDER BY lower(s.sortable_name), s.student_id
 LIMIT $limit
 
+-- name: known_student_ids
+-- Every student the tracker knows: those Canvas lists and those it no longer does.
+SELECT student_id FROM canvas.students
+UNION
+SELECT object_id FROM lifecycle.object_status WHERE object_type = 'student'
+ORDER BY 1
+
 -- name: departures
 -- (Course, student) pairs that left a course at or after $since and have not come back: the
 -- change log's last entry for the pair is 'gone' (so only students the tracker saw active

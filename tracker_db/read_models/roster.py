@@ -331,6 +331,13 @@ def search_students(text: str, limit: int = 50, *, cur: Cursor | None = None) ->
     return shorten_columns(frame, ("name", "sortable_name"))
 
 
+def get_known_student_ids(*, cur: Cursor | None = None) -> list[int]:
+    """Return the id of every student the tracker knows, those Canvas no longer lists
+    included (the ones ``search_students`` can find), in order."""
+    with using(cur) as c:
+        return [i for (i,) in c.execute(_SQL["known_student_ids"]).fetchall()]
+
+
 #: The list of students who left a course, as the page shows it (and so its download); the
 #: widths, with the selection column, fit a 1400-pixel window beside the sidebar.
 DEPARTURE_COLUMNS: dict[str, Column] = {
