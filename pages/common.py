@@ -653,12 +653,12 @@ def selection_key(table: str) -> str:
     return f"{table}_{st.session_state.get(f'_generation_{table}', 0)}"
 
 
-def _open_page(page: str, parameter: str, object_id: int, table: str | None) -> None:
+def _open_page(page: str, query_params: dict[str, str], table: str | None) -> None:
     if table is not None:
         # The table's widget key changes, so coming back does not open the same row again.
         counter = f"_generation_{table}"
         st.session_state[counter] = st.session_state.get(counter, 0) + 1
-    st.switch_page(page, query_params={parameter: str(int(object_id))})
+    st.switch_page(page, query_params=query_params)
 
 
 def student_link(student_id: int) -> dict[str, str]:
@@ -697,10 +697,7 @@ def open_student(student_id: int, table: str | None = None) -> None:
         student_id: Canvas user id.
         table: The selectable table the choice came from (see ``selection_key``).
     """
-    if table is not None:
-        counter = f"_generation_{table}"  # see _open_page
-        st.session_state[counter] = st.session_state.get(counter, 0) + 1
-    st.switch_page(STUDENT_PAGE, query_params=student_link(student_id))
+    _open_page(STUDENT_PAGE, student_link(student_id), table)
 
 
 def open_assignment(assignment_id: int, table: str | None = None) -> None:
@@ -710,7 +707,7 @@ def open_assignment(assignment_id: int, table: str | None = None) -> None:
         assignment_id: Canvas assignment id.
         table: The selectable table the choice came from (see ``selection_key``).
     """
-    _open_page(ASSIGNMENT_PAGE, "assignment_id", assignment_id, table)
+    _open_page(ASSIGNMENT_PAGE, {"assignment_id": str(int(assignment_id))}, table)
 
 
 def query_id(name: str, what: str | None = None) -> int | None:

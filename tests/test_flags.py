@@ -20,6 +20,7 @@ from tracker_db.flag_rules import RULES, RuleSetting, default_setting, validate_
 from tracker_db.past_state import open_past_state
 from tracker_db.read_models.flags import (
     flags_csv,
+    flags_in_summary,
     get_flag_board,
     get_flag_decisions,
     get_flagged_student_ids,
@@ -376,3 +377,26 @@ def test_the_flagged_students_are_read_from_the_derived_flags_as_from_the_rules(
         assert set(_live(demo_copy).filter(
             ~pl.col("dismissed") & (pl.lit(not course_ids) | pl.col("course_id").is_in(
                 list(course_ids))))["student_id"]) == expected
+
+
+def test_flagged_only_lists_the_same_students_from_the_derived_flags_as_from_the_rules(
+    demo_copy,
+):
+    dismiss_flags([get_flags().row(0, named=True)])  # its student may have no other open flag
+
+    def listed(course_ids):
+        table = get_students_table(StudentFilters(flagged=True, course_ids=course_ids))
+        return sorted(table.rows["student_id"])
+
+    def expected(course_ids):
+        return sorted(set(get_flags(course_ids=course_ids)["student_id"]))
+
+    assert flags_in_summary()  # read inside the table's query
+    for course_ids in ((), (101,)):
+        assert listed(course_ids) == expected(course_ids) != []
+    with demo_copy.session() as cur:  # the rules change, the flags are not derived again
+        setting = validate_setting("low_score", True, 90, None)
+        write(cur, lambda c: teacher_data.save_rule_setting(c, setting))
+    assert not flags_in_summary()  # the ids of the rules as applied now
+    for course_ids in ((), (101,)):
+        assert listed(course_ids) == expected(course_ids) != []

@@ -184,9 +184,4 @@ FROM summary.flag_state
 -- name: open_flag_students
 -- The students with a flag not dismissed, from summary.flags (the caller checks that it is
 -- current), of the pairs summary.flag_pairs gives for $course_ids and $curricula.
-SELECT DISTINCT f.student_id
-FROM summary.flags AS f
-SEMI JOIN summary.flag_pairs($course_ids::BIGINT[], $curricula::VARCHAR[])
-    USING (course_id, student_id)
-LEFT JOIN meta.latest_flag_decisions AS d USING (course_id, student_id, rule)
-WHERE NOT coalesce(d.action = 'dismiss' AND d.facts = f.facts, false)
+SELECT student_id FROM summary.open_flag_students($course_ids::BIGINT[], $curricula::VARCHAR[])

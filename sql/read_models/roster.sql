@@ -57,7 +57,9 @@ ORDER BY kind_order, lower(label), value
 --   (part of the name, sortable name, login or SIS id, or the exact Canvas id; '' for all),
 --   $include_inactive BOOLEAN (lift the layer-0 filter and add the pairs Canvas no longer
 --   lists), $limit BIGINT, $person_level BOOLEAN (no curriculum, course, section or state
---   filter is set), $flagged_only BOOLEAN (only the students of $flagged_ids BIGINT[]),
+--   filter is set), $flagged_only BOOLEAN (only students with an open flag: with
+--   $flags_in_summary BOOLEAN those summary.open_flag_students gives, else those of
+--   $flagged_ids BIGINT[]),
 --   $below_score DOUBLE (only students with a current score below it in a course the row
 --   shows; NULL for all).
 -- course_scores lists each shown course's id, label and score (for a column per course).
@@ -124,7 +126,12 @@ found AS (
                WHERE list_contains($groups::VARCHAR[], custom_group)))
 
       -- a hash join on the ids (list_contains would scan the list once per student)
-      AND (NOT $flagged_only OR s.student_id IN (SELECT unnest($flagged_ids::BIGINT[])))
+      AND (NOT $flagged_only OR s.student_id IN (
+               SELECT student_id FROM summary.open_flag_students(
+                   $course_ids::BIGINT[], $curricula::VARCHAR[])
+               WHERE $flags_in_summary
+               UNION ALL
+               SELECT unnest($flagged_ids::BIGINT[])))
       -- a score below $below_score in one of the courses the row shows
       AND ($below_score::DOUBLE IS NULL OR s.student_id IN (
                SELECT student_id FROM pairs AS p

@@ -227,6 +227,13 @@ def get_flagged_students(
     )
 
 
+def flags_in_summary(*, cur: Cursor | None = None) -> bool:
+    """Whether ``summary.flags`` holds the flags of the latest sync under the rules as set
+    now, so a query may read ``summary.open_flag_students`` instead of asking for ids."""
+    with using(cur) as c:
+        return _precomputed(c, get_rule_settings(cur=c))
+
+
 def get_flagged_student_ids(
     *, course_ids: Iterable[int] = (), curricula: Iterable[str] = (),
     cur: Cursor | None = None,

@@ -17,7 +17,11 @@ from tracker_db.db import Cursor, like_pattern, sql_file, using
 from tracker_db.errors import DataValidationError
 from tracker_db.exports import Column, to_csv
 from tracker_db.read_models.display import shorten, shorten_columns
-from tracker_db.read_models.flags import get_flagged_student_ids, get_flagged_students
+from tracker_db.read_models.flags import (
+    flags_in_summary,
+    get_flagged_student_ids,
+    get_flagged_students,
+)
 from tracker_db.read_models.preferences import zone_info
 from tracker_db.validation import validate_id
 
@@ -218,10 +222,12 @@ def get_students_table(
     limit = max(1, min(int(limit), 10_000))
     below_score = _score_limit(f.below_score)
     with using(cur) as c:
-        # Who is flagged at all only when the filter asks; the flags in words are looked up
-        # for the page's students alone, below (cheap for 500 students, not for a program).
+        # Who is flagged at all only when the filter asks, inside the query while
+        # summary.flags is current (a program's ids as a parameter cost more than the query);
+        # the flags in words are looked up for the page's students alone, below.
+        in_summary = f.flagged and flags_in_summary(cur=c)
         flagged_ids = (get_flagged_student_ids(course_ids=f.course_ids, curricula=f.curricula,
-                                               cur=c) if f.flagged else [])
+                                               cur=c) if f.flagged and not in_summary else [])
         frame = c.execute(
             _SQL["students_table"],
             {
@@ -237,6 +243,7 @@ def get_students_table(
                 # without course-level filters, students come from summary.students alone
                 "person_level": not f.course_level,
                 "flagged_only": f.flagged,
+                "flags_in_summary": in_summary,
                 "flagged_ids": flagged_ids,
                 "below_score": below_score,
             },
