@@ -127,7 +127,7 @@ def _list(values: list[float]) -> str:
 def migrations_figure() -> None:
     """``open_database`` on a new file, in a fresh process (imports not counted)."""
     code = (
-        "import sys, time; from tracker_db import cli; cli._keep_pandas_out()\n"
+        "import sys, time; from tracker_db import cli; cli._keep_out('sync')\n"
         "from tracker_db.migrate import open_database\n"
         "t = time.perf_counter(); db = open_database(sys.argv[1]); "
         "print(time.perf_counter() - t); db.close()"
@@ -140,21 +140,27 @@ def migrations_figure() -> None:
           f"{'OK' if seconds < 0.15 else 'MISSED'})")
 
 
+# The console script ends with os._exit: this says what it loaded as it exits.
 _AS_THE_CONSOLE_SCRIPT = """
-import sys
-from tracker_db import cli
-try:
-    cli.run()
-finally:
+import os, sys
+exit_now = os._exit
+
+def say_what_was_loaded_and_exit(status):
     loaded = {m.split(".")[0] for m, module in sys.modules.items() if module is not None}
     print("LOADED", *sorted(loaded), file=sys.stderr)
+    sys.stderr.flush()
+    exit_now(status)
+
+os._exit = say_what_was_loaded_and_exit
+from tracker_db import cli
+cli.run()
 """
 
 
 def pandas_figure(base_url: str) -> None:
     """Whether ``canvas-tracker sync`` loads pandas, and what its imports cost (``-X
-    importtime``, cumulative; pyarrow is imported in the background during the fetch, where
-    importtime does not report it)."""
+    importtime``, cumulative). The command keeps pyarrow out of a sync as it keeps pandas
+    out."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "CANVAS_TOKEN": TOKEN, "CANVAS_BASE_URL": base_url}
         stderr = subprocess.run(

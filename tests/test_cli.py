@@ -227,32 +227,68 @@ def test_a_sync_holds_the_file_only_for_its_write(db_path, fake):
     assert out.startswith("sync 1:")
 
 
-def test_the_command_syncs_without_importing_pandas(db_path, fake):
-    # DuckDB's client would import pandas (a quarter of a second) only to check for pandas
-    # objects; the console script keeps it out, and every step of a sync works without it.
+# The console script ends with os._exit (no interpreter teardown): this says what it loaded
+# as it exits.
+_AS_THE_CONSOLE_SCRIPT = textwrap.dedent("""
+    import os, sys
+    exit_now = os._exit
+
+    def say_what_was_loaded_and_exit(status):
+        loaded = [m for m, module in sys.modules.items() if module is not None]
+        print("LOADED", *sorted({m.split(".")[0] for m in loaded}), file=sys.stderr)
+        sys.stderr.flush()
+        exit_now(status)
+
+    os._exit = say_what_was_loaded_and_exit
+    from tracker_db import cli
+    cli.run()
+""")
+
+
+def _console_script(*args: str, token: str = TOKEN) -> tuple[subprocess.CompletedProcess, set]:
+    """Run the console script's entry point in a process of its own; return the process and
+    the top-level packages it loaded."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "CANVAS_"))}
-    as_the_console_script = textwrap.dedent("""
-        import sys
-        from tracker_db import cli
-        try:
-            cli.run()
-        finally:
-            loaded = [m for m, module in sys.modules.items() if module is not None]
-            print("LOADED", *sorted({m.split(".")[0] for m in loaded}), file=sys.stderr)
-    """)
     result = subprocess.run(
-        [sys.executable, "-c", as_the_console_script, "sync", "--db", db_path,
-         "--base-url", fake.base_url],
-        env={**env, "CANVAS_TOKEN": TOKEN}, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", _AS_THE_CONSOLE_SCRIPT, *args],
+        env={**env, "CANVAS_TOKEN": token}, capture_output=True, text=True, timeout=120,
     )
+    return result, set(result.stderr.rsplit("LOADED", 1)[1].split())
+
+
+def test_the_command_syncs_without_importing_pandas_or_pyarrow(db_path, fake):
+    # DuckDB's client would import pandas (a quarter of a second) and pyarrow (a third of a
+    # second, 90 MB) only to check for their objects; the console script keeps them out of a
+    # sync, and every step of one works without them.
+    result, loaded = _console_script("sync", "--db", db_path, "--base-url", fake.base_url)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("sync 1:")
     assert "Traceback" not in result.stderr and "Exception" not in result.stderr
-    loaded = result.stderr.rsplit("LOADED", 1)[1].split()
-    assert {"duckdb", "polars", "pyarrow", "requests"} <= set(loaded)
-    assert "pandas" not in loaded
+    assert {"duckdb", "polars", "requests"} <= loaded
+    assert not {"pandas", "pyarrow"} & loaded
     with Database(db_path, read_only=True).session() as cur:
         assert cur.execute("SELECT count(*) FROM canvas.submissions").fetchone()[0] > 0
+
+
+def test_an_incremental_sync_and_a_refused_one_work_without_pandas_or_pyarrow(db_path, fake):
+    # The paths a sync can take beyond the first full one: building on layer 1, and a
+    # failure recorded as a run, each in a console script's process of its own.
+    assert _console_script("sync", "--db", db_path, "--base-url", fake.base_url)[0].returncode == 0
+    result, loaded = _console_script("sync", "--incremental", "--db", db_path,
+                                     "--base-url", fake.base_url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("incremental sync 2:")
+    assert not {"pandas", "pyarrow"} & loaded
+    result, loaded = _console_script("sync", "--db", db_path, "--base-url", fake.base_url,
+                                     token="not-the-token")
+    assert result.returncode == 1
+    assert "canvas-tracker: error: Canvas rejected the token (401)" in result.stderr
+    assert "recorded as run 3, failed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not {"pandas", "pyarrow"} & loaded
+    status, loaded = _console_script("status", "--db", db_path)
+    assert status.returncode == 0, status.stderr[-2000:]
+    assert "failed" in status.stdout and "pandas" not in loaded
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from tracker_db.db import Cursor, Database, read_snapshot, sql_file, transaction, using
+from tracker_db.db import Cursor, Database, read_frame, read_snapshot, sql_file, transaction, using
 from tracker_db.errors import ConfigError, DatabaseError, DataValidationError
 from tracker_db.exports import Column, to_csv
 from tracker_db.migrate import Migration, apply_migrations, discover_baseline, discover_migrations
@@ -116,7 +116,7 @@ def read_state(
 def read_tables(cur: Cursor) -> dict[str, pl.DataFrame]:
     """Return every exported table, whole, from ``cur``'s database (stored or past)."""
     try:
-        return {t: cur.execute(_SQL["whole_table"].format(table=t)).pl()
+        return {t: read_frame(cur, _SQL["whole_table"].format(table=t))
                 for t in EXPORTED_TABLES}
     except duckdb.Error as e:
         raise DatabaseError(f"cannot read the tables to export: {e}") from e
@@ -262,7 +262,7 @@ def restore_database(directory: str | Path, db_path: str | Path) -> Path:
                 version = _backup_version(c, files)
                 apply_migrations(c, [m for m in discover_migrations() if m.version <= version],
                                  baseline=_baseline_within(version))
-                tables = set(c.execute(_SQL["stored_tables"]).pl()["name"].to_list())
+                tables = set(read_frame(c, _SQL["stored_tables"])["name"].to_list())
                 missing = sorted(tables - set(files) - set(_OWN_ROWS))
                 if missing:
                     raise ConfigError(f"{source} is not a whole backup: no file for {missing[0]}")

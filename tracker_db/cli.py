@@ -20,6 +20,7 @@ message names that number: the next successful sync takes the one after it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.abc
 import importlib.machinery
 import logging
@@ -37,7 +38,12 @@ import duckdb
 import polars as pl
 
 from tracker_db.archive import EXPORT_FORMATS, backup_database, export_state, restore_database
-from tracker_db.canvas.client import ProgressCallback, check_token, normalize_base_url
+from tracker_db.canvas.client import (
+    CanvasClient,
+    ProgressCallback,
+    check_token,
+    normalize_base_url,
+)
 from tracker_db.config import Settings, load_settings
 from tracker_db.db import Cursor, Database, set_default_database
 from tracker_db.errors import (
@@ -66,7 +72,7 @@ from tracker_db.read_models.sync_status import (
     get_unfinished_attempts,
 )
 from tracker_db.sync import control
-from tracker_db.sync.from_canvas import sync_from_canvas
+from tracker_db.sync.from_canvas import make_client, sync_from_canvas
 from tracker_db.sync.write import was_interrupted
 
 log = logging.getLogger(__name__)
@@ -293,12 +299,16 @@ def _sync(
         normalize_base_url(args.base_url)
     if not could_delegate:
         check_token(os.environ.get("CANVAS_TOKEN"))
+    client = _signing_in(args, progress)
     sessions = OpenPerUse(settings)
     try:
         sessions.open_now()  # can this process open the database at all? (kept for step 1)
-    except DatabaseBusyError as busy:
-        if settings.backend != "file":
+    except BaseException as failed:
+        if client is not None:
+            client.close()  # (stops its requests: this process will not sync)
+        if not isinstance(failed, DatabaseBusyError) or settings.backend != "file":
             raise
+        busy = failed
         # The dashboard holds the file: ask it to run the sync (with its own settings).
         started.delegated = True
         try:
@@ -312,10 +322,28 @@ def _sync(
             args.base_url or "", os.environ.get("CANVAS_TOKEN", ""),
             max_in_flight=args.max_in_flight, progress=progress, sessions=sessions,
             trigger=TRIGGER, attempt_ids=started.attempt_ids, incremental=args.incremental,
+            client=client,
         )
     finally:
         sessions.close()  # (when the sync failed before its first step)
     return result.summary()
+
+
+def _signing_in(args: argparse.Namespace, progress: ProgressCallback) -> CanvasClient | None:
+    """A client already asking Canvas for the token's user and the course list, so those
+    round trips overlap opening the database; None when the address or the token is not
+    usable (the sync then refuses them itself, or the dashboard holding the file syncs
+    with its own).
+
+    Should the dashboard run the sync instead, these two requests were made for nothing.
+    """
+    try:
+        client = make_client(args.base_url or "", os.environ.get("CANVAS_TOKEN", ""),
+                             max_in_flight=args.max_in_flight, progress=progress)
+    except ConfigError:
+        return None
+    client.sign_in_soon()
+    return client
 
 
 def _runs_from_dashboard(
@@ -587,9 +615,17 @@ def _scrub(text: str) -> str:
     return text.replace(token, "[token]") if token.strip() else text
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+def main(argv: Sequence[str] | None = None, *, own_process: bool = False) -> int:
+    """Run the command line; returns the exit status.
+
+    Args:
+        argv: The arguments (default ``sys.argv[1:]``).
+        own_process: Whether the process is the command's own (the console script), so
+            libraries the command does without can be kept out of it (``_keep_out``).
+    """
     args = _parser().parse_args(argv)
+    if own_process:
+        _keep_out(args.command)
     logging.basicConfig(
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -664,37 +700,55 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The ``canvas-tracker`` console script: ``main`` in a process of its own."""
-    _keep_pandas_out()
-    sys.exit(main())
+    status = main(own_process=True)
+    # What the command did is done: its database is closed, so every write is on disk. What
+    # is left is to deliver its output and exit, without tearing the interpreter down, which
+    # (freeing polars', DuckDB's and every module's objects one by one) would cost a sync
+    # another twentieth of a second.
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):  # (reader gone, or closed)
+            stream.flush()
+    os._exit(status)
 
 
-class _PandasIsAbsent(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """An import hook under which ``import pandas`` fails as if pandas were not installed."""
+class _KeptOut(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """An import hook under which importing one of ``names`` fails as if it were not
+    installed."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname.split(".")[0] != "pandas":
+        if fullname.split(".")[0] not in self.names:
             return None
         return importlib.machinery.ModuleSpec(fullname, self)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        raise ModuleNotFoundError("pandas is kept out of the command", name=spec.name)
+        raise ModuleNotFoundError(f"{spec.name} is kept out of the command", name=spec.name)
 
     def exec_module(self, module: ModuleType) -> None:  # never reached: create_module raises
-        raise ModuleNotFoundError("pandas is kept out of the command", name=module.__name__)
+        raise ModuleNotFoundError(f"{module.__name__} is kept out of the command",
+                                  name=module.__name__)
 
 
-def _keep_pandas_out() -> None:
+def _keep_out(command: str) -> None:
     # DuckDB's Python client imports pandas (a quarter of a second, cold) the first time it
-    # binds a parameter or exchanges Arrow data, only to check whether values are pandas
-    # objects. The command never hands it any, so in its process an import of pandas fails
-    # at once, as if it were not installed, and every library takes its no-pandas path (the
-    # dashboard, which needs pandas, and tests calling ``main`` in their own process are not
-    # touched). An import hook rather than ``sys.modules["pandas"] = None``: Cython modules
-    # (pyarrow's) read that None as a module.
-    if "pandas" not in sys.modules:
-        sys.meta_path.insert(0, _PandasIsAbsent())
+    # binds a parameter, and pyarrow (a third of a second and 90 MB) the first time it is
+    # handed a Python object, only to check whether it is one of theirs. The command never
+    # hands it pandas objects, and the sync hands it frames only as Arrow C streams and
+    # reads only through ``db.read_frame``, so in its own process those imports fail at
+    # once, as if the libraries were not installed, and every library takes its path
+    # without them. pyarrow stays available to the other commands (an export as of a sync
+    # reads through it). The dashboard, which needs both, and tests calling ``main`` in
+    # their own process are not touched. An import hook rather than ``sys.modules[name] =
+    # None``: Cython modules (pyarrow's) read that None as a module.
+    wanted = {"pandas", "pyarrow"} if command == "sync" else {"pandas"}
+    names = frozenset(wanted - sys.modules.keys())  # (one already loaded stays usable)
+    if names:
+        sys.meta_path.insert(0, _KeptOut(names))
 
 
 if __name__ == "__main__":

@@ -516,24 +516,48 @@ def one_row(cur: Cursor, sql: str, params: object = None) -> dict[str, Any] | No
 
     Read through polars, so timestamps with a zone need no extra library.
     """
-    frame = cur.execute(sql, params).pl()
+    frame = read_frame(cur, sql, params)
     return frame.row(0, named=True) if frame.height else None
+
+
+def read_frame(cur: Cursor, sql: str, params: object = None) -> pl.DataFrame:
+    """Run the query ``sql`` and return its rows as a polars frame.
+
+    What the sync reads goes this way rather than through ``.pl()``: the rows come over
+    DuckDB's Arrow C stream, which needs no pyarrow, and the ``sync`` command runs without
+    pyarrow (``cli``: its import costs a third of a second and 90 MB). Same columns, same
+    types as ``.pl()``.
+    """
+    return pl.DataFrame(cur.sql(sql, params=params))
 
 
 @contextmanager
 def staged(cur: Cursor, name: str, frame: pl.DataFrame) -> Iterator[None]:
     """Make ``frame`` readable as the table ``name`` on this cursor for the block.
 
-    Rows travel as one Arrow table (never row by row); statements read it as
-    ``temp.<name>`` or by its bare name.
+    Rows travel as Arrow (never row by row), over the Arrow C stream interface: DuckDB
+    scans polars' own buffers, with no copy and no pyarrow. Statements read it as
+    ``temp.<name>`` or by its bare name, as often as they like.
     """
-    # Arrow's string views are polars' own layout: text goes over without being copied into
-    # Arrow's classic strings (half the extra memory for a million submissions).
-    cur.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+    cur.register(name, _ArrowStream(frame))
     try:
         yield
     finally:
         cur.unregister(name)
+
+
+class _ArrowStream:
+    """A frame offered to DuckDB only as an Arrow C stream (``__arrow_c_stream__``).
+
+    Registered as it is, a polars frame is converted with ``to_arrow``, which needs pyarrow;
+    through this wrapper DuckDB takes the stream polars exports, anew for each scan.
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        return self.frame.__arrow_c_stream__(requested_schema)
 
 
 def like_pattern(text: str) -> str:

@@ -24,7 +24,7 @@ from datetime import datetime
 
 import duckdb
 
-from tracker_db.db import Cursor, Database, count, read_snapshot, sql_file, using
+from tracker_db.db import Cursor, Database, count, read_frame, read_snapshot, sql_file, using
 from tracker_db.errors import DatabaseError, DataValidationError
 from tracker_db.migrate import open_database
 from tracker_db.store import summaries
@@ -106,7 +106,7 @@ def open_past_state(sync_id: int, *, cur: Cursor | None = None) -> PastState:
     rows: dict[str, int] = {}
     try:
         with using(cur) as c, read_snapshot(c), past.session() as p:
-            listed = c.execute(_SQL["successful_syncs"]).pl()  # (.pl(): no pytz for times)
+            listed = read_frame(c, _SQL["successful_syncs"])  # (polars: no pytz for times)
             syncs = dict(zip(listed["sync_id"].to_list(), listed["recorded_at"].to_list(),
                              strict=True))
             if int(sync_id) not in syncs:

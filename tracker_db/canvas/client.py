@@ -15,6 +15,7 @@ import ipaddress
 import json
 import logging
 import os
+import queue
 import random
 import re
 import threading
@@ -408,6 +409,44 @@ class ResponseLimits:
                                  env.get("CANVAS_REQUEST_DEADLINE"))
 
 
+@dataclass(frozen=True)
+class _Listed:
+    """The end of the course list: every page, as one raw frame."""
+
+    frame: pl.DataFrame
+
+
+class HeadStart:
+    """A fetch's first requests, under way before the fetch (``CanvasClient.sign_in_soon``).
+
+    Attributes:
+        me: Canvas's answer to the token's check (``users/self``), to come.
+        pages: The course list's pages as they arrive, then its end (a ``_Listed``) or the
+            error that stopped it.
+    """
+
+    def __init__(self) -> None:
+        self.me: Future[dict[str, Any]] = Future()
+        self.pages: queue.SimpleQueue[pl.DataFrame | _Listed | BaseException] = (
+            queue.SimpleQueue()
+        )
+
+    def listed_courses(self, on_page: Callable[[pl.DataFrame], None]) -> pl.DataFrame:
+        """Wait for the course list, handing each page to ``on_page`` as it arrives; return
+        every page as one raw frame.
+
+        Raises:
+            Whatever stopped the list (``CanvasAPIError`` ...).
+        """
+        while True:
+            item = self.pages.get()
+            if isinstance(item, BaseException):
+                raise item
+            if isinstance(item, _Listed):
+                return item.frame
+            on_page(item)
+
+
 class CanvasClient:
     """A polite Canvas REST client for one teacher's full sync.
 
@@ -468,6 +507,7 @@ class CanvasClient:
         self._cancelled = threading.Event()
         self._counter_lock = threading.Lock()
         self._in_flight = InFlightLimit(max_in_flight, self._cancelled)
+        self._head_start: HeadStart | None = None
         self.requests_made = 0
         self.throttled = 0
 
@@ -481,7 +521,10 @@ class CanvasClient:
         return f"CanvasClient({self.base_url!r}, max_in_flight={self.max_in_flight})"
 
     def close(self) -> None:
-        """Close the HTTP session."""
+        """Stop a head start still under way (``sign_in_soon``), and close the HTTP session."""
+        if self._head_start is not None:
+            self._cancelled.set()
+            self._head_start = None
         self._session.close()
 
     def __enter__(self) -> CanvasClient:
@@ -861,28 +904,44 @@ class CanvasClient:
             raise CanvasAPIError("Canvas sent an unexpected answer for users/self")
         return body
 
-    def sign_in_soon(self) -> Future[dict[str, Any]]:
-        """Start checking the token (``whoami``) in the background and return its answer to
-        come, for ``fetch_all(signed_in=...)``: the caller reads its database meanwhile, and
-        nothing else is asked of Canvas before the token is known to be good."""
-        answer: Future[dict[str, Any]] = Future()
+    def sign_in_soon(self) -> HeadStart:
+        """Start a fetch's first requests in the background and return them, for
+        ``fetch_all(signed_in=...)``: the token's check (``whoami``), then, once Canvas has
+        accepted the token, the course list.
 
-        def check() -> None:
+        The caller reads its database meanwhile (which courses to skip, which only their
+        collections wait for), and nothing else is asked of Canvas before the token is known
+        to be good. Called again before a fetch has taken it, it returns the same start.
+        """
+        if self._head_start is not None:
+            return self._head_start
+        self._cancelled.clear()  # a client may run more than one fetch
+        head = self._head_start = HeadStart()
+
+        def start() -> None:
             try:
-                answer.set_result(self.whoami())
+                head.me.set_result(self.whoami())
             except BaseException as e:  # handed to whoever waits for the answer
-                answer.set_exception(e)
+                head.me.set_exception(e)
+                return
+            try:
+                listed = self.get_collection("courses", "courses", COURSE_PARAMS,
+                                             on_page=head.pages.put)
+            except BaseException as e:
+                head.pages.put(e)
+                return
+            head.pages.put(_Listed(listed))
 
         # A daemon: an interrupted process does not wait for Canvas to answer.
-        threading.Thread(target=check, name="canvas-sign-in", daemon=True).start()
-        return answer
+        threading.Thread(target=start, name="canvas-sign-in", daemon=True).start()
+        return head
 
     def fetch_all(
         self,
         *,
         untracked_course_ids: Iterable[int] = (),
         plan: IncrementalPlan | None = None,
-        signed_in: Future[dict[str, Any]] | None = None,
+        signed_in: HeadStart | None = None,
     ) -> dict[str, pl.DataFrame]:
         """Fetch the teacher's courses and every tracked course's collections.
 
@@ -893,17 +952,18 @@ class CanvasClient:
                 ``plan.since``, plus those the plan fetches whole (decided per course as its
                 enrollments and assignments arrive, and kept in ``plan.refetched``). Every
                 other collection is fetched whole either way.
-            signed_in: The token check ``sign_in_soon`` started (default: checked now).
+            signed_in: The head start ``sign_in_soon`` returned (default: started now).
 
         Returns:
             ``{resource: typed frame}`` for ``full_canvas_sync``
             (``shaping.typed_collection``); every row of a course's collection is tagged
             with that course.
         """
-        self._cancelled.clear()  # a client may run more than one fetch
+        head = signed_in or self.sign_in_soon()
+        self._head_start = None  # (taken: the next fetch starts its own)
         self._report("connect", 0, 1, f"connecting to {self.base_url}")
         # The token is checked before anything else is asked for.
-        me = self.whoami() if signed_in is None else signed_in.result()
+        me = head.me.result()
         self._report("connect", 1, 1, f"signed in as Canvas user {me['id']}")
         skip = set(untracked_course_ids)
         course_ids: list[int] = []
@@ -935,9 +995,7 @@ class CanvasClient:
 
         done = 0
         try:
-            courses = self.get_collection(
-                "courses", "courses", COURSE_PARAMS, on_page=start_courses
-            )
+            courses = head.listed_courses(on_page=start_courses)
             results["courses"].append(typed_collection("courses", courses, None))
             self._report("fetch", 0, len(futures), f"{len(course_ids)} courses to fetch")
             pending = set(futures)

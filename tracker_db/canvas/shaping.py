@@ -635,32 +635,42 @@ def shape_canvas_data(canvas_api_data: Mapping[str, object]) -> ShapedSync:
         "submissions", submissions, "assignment_id",
         assignments.select("assignment_id"), "assignment",
     )
-    # The largest table: its course comes from a lookup rather than a join, so it is one new
-    # column, not a copy of a million rows (a program-scale sync's memory is such copies).
+    # The largest table: its assignment's course is an expression, checked but never added
+    # as a column. A new column would be one chunk beside the frame's one chunk per page, and
+    # the next frame operation would line every column up anew: a copy of a million rows (a
+    # program-scale sync's memory is such copies).
     known_assignments = assignments.select("assignment_id", "course_id")
-    submissions = submissions.with_columns(
-        pl.col("assignment_id").replace_strict(
-            known_assignments["assignment_id"], known_assignments["course_id"],
-            default=None, return_dtype=pl.Int64,
-        ).alias("course_id")
+    assignment_course = pl.col("assignment_id").replace_strict(
+        known_assignments["assignment_id"], known_assignments["course_id"],
+        default=None, return_dtype=pl.Int64,
     )
+    named_course = {"course_id": assignment_course}
     _refuse_other_course(
         "submissions", submissions, pl.col("sent_course_id") != pl.col(FETCHED_FOR),
         "field 'course_id' names course {sent_course_id}, but Canvas sent it among the "
         "submissions of course {fetched_for_course_id}",
     )
     _refuse_other_course(
-        "submissions", submissions, pl.col("course_id") != pl.col(FETCHED_FOR),
+        "submissions", submissions, assignment_course != pl.col(FETCHED_FOR),
         "field 'assignment_id' names assignment {assignment_id} of course {course_id}, but "
         "Canvas sent it among the submissions of course {fetched_for_course_id}",
+        named=named_course,
     )
     _refuse_other_course(
-        "submissions", submissions, pl.col("sent_course_id") != pl.col("course_id"),
+        "submissions", submissions, pl.col("sent_course_id") != assignment_course,
         "field 'course_id' names course {sent_course_id}, but its assignment "
         "{assignment_id} belongs to course {course_id}",
+        named=named_course,
     )
+    # Every assignment is known and lies in the course it was fetched for, so that course
+    # is each submission's course; rows fetched for no course (not from the client) take
+    # their assignment's.
+    if submissions[FETCHED_FOR].has_nulls():
+        submissions = submissions.with_columns(pl.col(FETCHED_FOR).fill_null(assignment_course))
     submissions = unique_rows(
-        "submissions", submissions.drop(FETCHED_FOR, "sent_course_id"), ["submission_id"]
+        "submissions",
+        submissions.drop("sent_course_id").rename({FETCHED_FOR: "course_id"}),
+        ["submission_id"],
     )
     submissions = unique_rows(
         "submissions",
@@ -687,7 +697,10 @@ def shape_canvas_data(canvas_api_data: Mapping[str, object]) -> ShapedSync:
     )
 
 
-def _refuse_other_course(resource: str, frame: pl.DataFrame, wrong: pl.Expr, says: str) -> None:
+def _refuse_other_course(
+    resource: str, frame: pl.DataFrame, wrong: pl.Expr, says: str,
+    named: dict[str, pl.Expr] | None = None,
+) -> None:
     """Refuse the rows matching ``wrong``: rows that name another course than they should.
 
     A comparison with a null (an untagged row, no ``course_id`` sent) matches nothing.
@@ -698,8 +711,13 @@ def _refuse_other_course(resource: str, frame: pl.DataFrame, wrong: pl.Expr, say
         wrong: Which rows to refuse.
         says: What is wrong, formatted with the first such row's columns (the tag is
             ``{fetched_for_course_id}``) and ``{resource}``.
+        named: Columns ``says`` names that the frame lacks, computed for refused rows only.
     """
-    rows = frame.filter(wrong)
+    # Counted first, on the columns ``wrong`` reads: filtering the whole frame would copy
+    # every column of a million submissions (its chunks, one per page, lined up anew).
+    if not frame.select(wrong.fill_null(False).any()).item():
+        return
+    rows = frame.filter(wrong).with_columns(**(named or {}))
     if rows.height:
         first = rows.row(0, named=True)
         raise DataValidationError(

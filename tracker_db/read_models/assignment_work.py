@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from tracker_db.db import Cursor, one_row, sql_file, using
+from tracker_db.db import Cursor, one_row, read_frame, sql_file, using
 from tracker_db.errors import DataValidationError
 from tracker_db.exports import Column, to_csv
 from tracker_db.read_models.display import shorten_columns, shorten_values
@@ -40,7 +40,7 @@ def get_course_assignments(course_id: int, *, cur: Cursor | None = None) -> pl.D
     """
     course_id = validate_id(course_id, "course id")
     with using(cur) as c:
-        frame = c.execute(_SQL["course_assignments"], {"course_id": course_id}).pl()
+        frame = read_frame(c, _SQL["course_assignments"], {"course_id": course_id})
     return shorten_columns(frame, ("assignment_name",))
 
 
@@ -85,9 +85,9 @@ def get_assignment_work(
         raise DataValidationError(
             f"unknown status {unknown[0]!r}: choose from {', '.join(STATUSES)}")
     with using(cur) as c:
-        frame = c.execute(_SQL["assignment_work"], {
+        frame = read_frame(c, _SQL["assignment_work"], {
             "assignment_id": assignment_id, "include_inactive": bool(include_inactive),
-        }).pl()
+        })
     if chosen:
         frame = frame.filter(pl.col("status").is_in(sorted(chosen)))
     return shorten_columns(frame, ("student_name",))

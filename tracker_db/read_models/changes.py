@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from tracker_db.db import Cursor, scalar, sql_file, using
+from tracker_db.db import Cursor, read_frame, scalar, sql_file, using
 from tracker_db.errors import DataValidationError
 from tracker_db.exports import Column, to_csv
 from tracker_db.read_models.display import shorten_columns
@@ -95,7 +95,7 @@ def list_comparable_syncs(*, cur: Cursor | None = None) -> pl.DataFrame:
     ``incremental``).
     """
     with using(cur) as c:
-        return c.execute(_SQL["comparable_syncs"]).pl()
+        return read_frame(c, _SQL["comparable_syncs"])
 
 
 def resolve_range(
@@ -296,7 +296,7 @@ def _read_changes(
     params = {**params, "until": span.until_sync}
     if not one_sync:
         params["after"] = span.after_sync
-    return cur.execute(sql, params).pl()
+    return read_frame(cur, sql, params)
 
 
 def count_totals(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tracker_db.db import Cursor, sql_file, using
+from tracker_db.db import Cursor, read_frame, sql_file, using
 from tracker_db.exports import Column
 from tracker_db.privacy import DEFAULT_MIN_GROUP_SIZE, hide_small_groups
 from tracker_db.read_models.display import shorten_columns
@@ -40,6 +40,6 @@ def get_course_overview(
     """
     with using(cur) as c:
         state = get_sync_state(cur=c)
-        frame = c.execute(_SQL["course_overview"], {"last_sync_id": state.last_sync_id}).pl()
+        frame = read_frame(c, _SQL["course_overview"], {"last_sync_id": state.last_sync_id})
     frame = hide_small_groups(frame, "students", ("mean_score", "median_score"), min_group_size)
     return shorten_columns(frame, ("name", "course_code", "term_name"))

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from tracker_db.db import Cursor, sql_file, using
+from tracker_db.db import Cursor, read_frame, sql_file, using
 from tracker_db.exports import Column, to_csv
 from tracker_db.flag_rules import RULES, RuleSetting, default_setting
 from tracker_db.read_models.display import shorten_columns
@@ -116,7 +116,7 @@ def raise_flags(cur: Cursor) -> tuple[pl.DataFrame, str]:
     settings = get_rule_settings(cur=cur)
     params = _parameters(settings)
     params.update(course_ids=[], student_ids=[], curricula=[], limit=None)
-    frame = cur.execute(_SQL["flags"], params).pl()
+    frame = read_frame(cur, _SQL["flags"], params)
     columns = ["course_id", "student_id", "rule", "value", "facts", "reason"]
     raised = (frame.select(columns) if frame.height else pl.DataFrame(
         schema={"course_id": pl.Int64, "student_id": pl.Int64, "rule": pl.String,
@@ -159,7 +159,7 @@ def get_flags(
         params.update(course_ids=courses, student_ids=students,
                       curricula=sorted({str(c) for c in curricula}),
                       limit=None if limit is None else max(1, int(limit)))
-        frame = c.execute(_SQL["flags"], params).pl()
+        frame = read_frame(c, _SQL["flags"], params)
     labels = {rule: spec.label for rule, spec in RULES.items()}
     frame = frame.with_columns(flag=pl.col("rule").replace_strict(labels, default=None))
     if not include_dismissed:
@@ -255,7 +255,7 @@ def get_flag_decisions(student_id: int, *, cur: Cursor | None = None) -> pl.Data
     flag's name, the action ("dismiss" or "flag again"), the note, and the facts then."""
     sid = validate_id(student_id, "student id")
     with using(cur) as c:
-        frame = c.execute(_SQL["decisions_of_student"], [sid]).pl()
+        frame = read_frame(c, _SQL["decisions_of_student"], [sid])
     labels = {rule: spec.label for rule, spec in RULES.items()}
     return shorten_columns(
         frame.with_columns(flag=pl.col("rule").replace_strict(labels, default=pl.col("rule"))),

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import polars as pl
 
-from tracker_db.db import Cursor, sql_file, using
+from tracker_db.db import Cursor, read_frame, sql_file, using
 from tracker_db.exports import Column
 from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_id
@@ -102,7 +102,7 @@ def get_recipients(student_ids: Iterable[object], *, cur: Cursor | None = None) 
     """
     ids = sorted({validate_id(v, "student id") for v in student_ids})
     with using(cur) as c:
-        frame = c.execute(_SQL["recipients"], {"student_ids": ids}).pl()
+        frame = read_frame(c, _SQL["recipients"], {"student_ids": ids})
     rows = frame.with_columns(
         pl.col("login_id").map_elements(email_address, return_dtype=pl.String).alias("email")
     ).select("student_id", "student_name", "email")

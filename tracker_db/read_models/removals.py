@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tracker_db.db import Cursor, sql_file, using
+from tracker_db.db import Cursor, read_frame, sql_file, using
 from tracker_db.exports import Column
 from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_object_type
@@ -40,7 +40,7 @@ def list_removals(*, pending_only: bool = True, cur: Cursor | None = None) -> pl
         history_from, history_to; ordered by removal time, newest first.
     """
     with using(cur) as c:
-        frame = c.execute(_SQL["removals"], {"pending_only": pending_only}).pl()
+        frame = read_frame(c, _SQL["removals"], {"pending_only": pending_only})
     return shorten_columns(frame, ("name", "removal_reason"))
 
 
@@ -48,4 +48,4 @@ def get_object_status(object_type: str | None = None, *, cur: Cursor | None = No
     """Return layer-0 rows (all, or of one type), ordered by type and id."""
     checked = None if object_type is None else validate_object_type(object_type)
     with using(cur) as c:
-        return c.execute(_SQL["object_status"], {"object_type": checked}).pl()
+        return read_frame(c, _SQL["object_status"], {"object_type": checked})

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from tracker_db.canvas.shaping import TABLE_COLUMNS
-from tracker_db.db import Cursor, sql_file, using
+from tracker_db.db import Cursor, read_frame, sql_file, using
 from tracker_db.errors import DataValidationError, TrackerError
 
 _SQL = sql_file("read_models/reporting")
@@ -31,7 +31,7 @@ def get_course_summary(
     not counted), last_synced_at, active (layer 0).
     """
     with using(cur) as c:
-        return c.execute(_SQL["course_summary"], {"include_inactive": include_inactive}).pl()
+        return read_frame(c, _SQL["course_summary"], {"include_inactive": include_inactive})
 
 
 def get_curriculum_summary(
@@ -43,7 +43,7 @@ def get_curriculum_summary(
     median_current_score (over student-course pairs), missing_count, late_count.
     """
     with using(cur) as c:
-        return c.execute(_SQL["curriculum_summary"], {"include_inactive": include_inactive}).pl()
+        return read_frame(c, _SQL["curriculum_summary"], {"include_inactive": include_inactive})
 
 
 def get_assignment_statistics(
@@ -62,10 +62,10 @@ def get_assignment_statistics(
     min_score, max_score (points), missing_count, late_count, active.
     """
     with using(cur) as c:
-        return c.execute(
-            _SQL["assignment_statistics"],
+        return read_frame(
+            c, _SQL["assignment_statistics"],
             {"course_id": course_id, "include_inactive": include_inactive},
-        ).pl()
+        )
 
 
 def get_curriculum_students(
@@ -99,9 +99,10 @@ def get_curriculum_students(
             f"curricula must be a curriculum id or name, or a list of them; got {curricula!r}"
         )
     with using(cur) as c:
-        return c.execute(
-            _SQL["curriculum_students"], {"curricula": names, "include_inactive": include_inactive}
-        ).pl()
+        return read_frame(
+            c, _SQL["curriculum_students"],
+            {"curricula": names, "include_inactive": include_inactive},
+        )
 
 
 def read_grade_history(
@@ -116,9 +117,9 @@ def read_grade_history(
     final_score, current_grade, final_grade; ordered by course, student, sync.
     """
     with using(cur) as c:
-        return c.execute(
-            _SQL["grade_history"], {"student_id": student_id, "course_id": course_id}
-        ).pl()
+        return read_frame(
+            c, _SQL["grade_history"], {"student_id": student_id, "course_id": course_id}
+        )
 
 
 def read_canvas_table(table: str, *, cur: Cursor | None = None) -> pl.DataFrame:
@@ -131,7 +132,7 @@ def read_canvas_table(table: str, *, cur: Cursor | None = None) -> pl.DataFrame:
         raise TrackerError(f"unknown canvas table {table!r}; expected one of {CANVAS_TABLES}")
     order = ", ".join(c for c in TABLE_COLUMNS[table] if c.endswith("_id"))
     with using(cur) as c:
-        return c.execute(f"SELECT * FROM canvas.{table} ORDER BY {order}").pl()
+        return read_frame(c, f"SELECT * FROM canvas.{table} ORDER BY {order}")
 
 
 def count_layer_rows(*, cur: Cursor | None = None) -> dict[str, int]:

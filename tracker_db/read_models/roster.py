@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from tracker_db.db import Cursor, like_pattern, sql_file, using
+from tracker_db.db import Cursor, like_pattern, read_frame, sql_file, using
 from tracker_db.errors import DataValidationError
 from tracker_db.exports import Column, to_csv
 from tracker_db.read_models.display import shorten, shorten_columns
@@ -79,7 +79,7 @@ class FilterOptions:
 def get_filter_options(*, cur: Cursor | None = None) -> FilterOptions:
     """Return the curricula, courses, sections, tags, groups and states to filter by."""
     with using(cur) as c:
-        frame = shorten_columns(c.execute(_SQL["filter_options"]).pl(), ("label",))
+        frame = shorten_columns(read_frame(c, _SQL["filter_options"]), ("label",))
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for row in frame.iter_rows(named=True):
         by_kind.setdefault(row["kind"], []).append(row)
@@ -228,8 +228,8 @@ def get_students_table(
         in_summary = f.flagged and flags_in_summary(cur=c)
         flagged_ids = (get_flagged_student_ids(course_ids=f.course_ids, curricula=f.curricula,
                                                cur=c) if f.flagged and not in_summary else [])
-        frame = c.execute(
-            _SQL["students_table"],
+        frame = read_frame(
+            c, _SQL["students_table"],
             {
                 "curricula": [str(v) for v in f.curricula],
                 "course_ids": _ids(f.course_ids, "course id"),
@@ -247,7 +247,7 @@ def get_students_table(
                 "flagged_ids": flagged_ids,
                 "below_score": below_score,
             },
-        ).pl()
+        )
         flagged = get_flagged_students(
             course_ids=f.course_ids, curricula=f.curricula,
             student_ids=frame["student_id"].to_list(), cur=c) if frame.height else None
@@ -330,11 +330,11 @@ def search_students(text: str, limit: int = 50, *, cur: Cursor | None = None) ->
     """
     search = (text or "").strip()
     with using(cur) as c:
-        frame = c.execute(
-            _SQL["student_search"],
+        frame = read_frame(
+            c, _SQL["student_search"],
             {"search": search, "pattern": like_pattern(search),
              "limit": max(1, min(int(limit), 1000))},
-        ).pl()
+        )
     return shorten_columns(frame, ("name", "sortable_name"))
 
 
@@ -388,9 +388,9 @@ def get_departures(
     else:
         raise DataValidationError(f"since must be a date, got {since!r}")
     with using(cur) as c:
-        frame = c.execute(_SQL["departures"], {
+        frame = read_frame(c, _SQL["departures"], {
             "since": moment, "course_ids": _ids(course_ids, "course id"),
-        }).pl()
+        })
     return shorten_columns(frame, ("course_name", "student_name"))
 
 

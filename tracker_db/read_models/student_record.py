@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from tracker_db.db import Cursor, sql_file, using
+from tracker_db.db import Cursor, read_frame, sql_file, using
 from tracker_db.exports import Column
 from tracker_db.privacy import DEFAULT_MIN_GROUP_SIZE, hide_small_groups
 from tracker_db.read_models.display import shorten_columns
@@ -30,7 +30,7 @@ def get_student_profile(student_id: int, *, cur: Cursor | None = None) -> dict[s
     """
     student_id = validate_id(student_id, "student id")
     with using(cur) as c:
-        frame = c.execute(_SQL["profile"], {"student_id": student_id}).pl()
+        frame = read_frame(c, _SQL["profile"], {"student_id": student_id})
     frame = shorten_columns(frame, ("name", "sortable_name", "login_id", "sis_user_id",
                                     "removal_reason"))
     return frame.row(0, named=True) if frame.height else None
@@ -72,11 +72,11 @@ def get_student_courses(student_id: int, *, cur: Cursor | None = None) -> pl.Dat
     student_id = validate_id(student_id, "student id")
     with using(cur) as c:
         state = get_sync_state(cur=c)
-        frame = c.execute(
-            _SQL["courses_now"],
+        frame = read_frame(
+            c, _SQL["courses_now"],
             {"student_id": student_id, "last_sync_id": state.last_sync_id,
              "previous_sync_id": state.previous_sync_id},
-        ).pl()
+        )
     return shorten_columns(frame, ("course_name", "course_code", "section_name"))
 
 
@@ -91,7 +91,7 @@ def get_student_score_history(
     """
     student_id = validate_id(student_id, "student id")
     with using(cur) as c:
-        frame = c.execute(_SQL["score_history"], {"student_id": student_id}).pl()
+        frame = read_frame(c, _SQL["score_history"], {"student_id": student_id})
     frame = hide_small_groups(frame, "class_size", ("class_median",), min_group_size)
     return shorten_columns(frame, ("course_name", "course_label"))
 
@@ -105,16 +105,16 @@ def get_student_assignments(student_id: int, *, cur: Cursor | None = None) -> pl
     """
     student_id = validate_id(student_id, "student id")
     with using(cur) as c:
-        frame = c.execute(_SQL["assignments_now"], {"student_id": student_id}).pl()
+        frame = read_frame(c, _SQL["assignments_now"], {"student_id": student_id})
     return shorten_columns(frame, ("course_label", "assignment_name", "grade"))
 
 
 def get_student_notes(student_id: int, *, cur: Cursor | None = None) -> pl.DataFrame:
     """Return a student's notes, newest first. Columns: note_id, student_id, body, created_at."""
     with using(cur) as c:
-        return c.execute(
-            _SQL["notes"], {"student_id": validate_id(student_id, "student id")}
-        ).pl()
+        return read_frame(
+            c, _SQL["notes"], {"student_id": validate_id(student_id, "student id")}
+        )
 
 
 def get_student_progress_history(
@@ -132,6 +132,6 @@ def get_student_progress_history(
         current_score, final_score, current_grade, final_grade; ordered by course then sync.
     """
     with using(cur) as c:
-        return c.execute(
-            _SQL["grade_changes"], {"student_id": student_id, "course_id": course_id}
-        ).pl()
+        return read_frame(
+            c, _SQL["grade_changes"], {"student_id": student_id, "course_id": course_id}
+        )

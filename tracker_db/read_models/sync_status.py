@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tracker_db.db import Cursor, count, one_row, sql_file, using
+from tracker_db.db import Cursor, count, one_row, read_frame, sql_file, using
 from tracker_db.exports import Column
 from tracker_db.read_models.preferences import zone_info
 
@@ -98,7 +98,7 @@ def get_recent_runs(limit: int = 20, *, cur: Cursor | None = None) -> pl.DataFra
     error.
     """
     with using(cur) as c:
-        return c.execute(_SQL["recent_runs"], {"limit": max(1, int(limit))}).pl()
+        return read_frame(c, _SQL["recent_runs"], {"limit": max(1, int(limit))})
 
 
 def format_age(moment: datetime | None, now: datetime | None = None) -> str:
@@ -209,7 +209,7 @@ def get_unfinished_attempts(
     with using(cur) as c:
         if not count(c, _SQL["has_attempts_table"]):
             return pl.DataFrame(schema=_ATTEMPT_SCHEMA)
-        rows = c.execute(_SQL["unfinished_attempts"]).pl().rows(named=True)
+        rows = read_frame(c, _SQL["unfinished_attempts"]).rows(named=True)
     now = now or datetime.now(UTC)
     out = []
     for row in rows:
@@ -229,4 +229,4 @@ def get_attempt_runs(attempt_ids: Sequence[str], *, cur: Cursor | None = None) -
         Columns: attempt_id, sync_id, status (``succeeded`` or ``failed``), error.
     """
     with using(cur) as c:
-        return c.execute(_SQL["attempt_runs"], {"attempt_ids": list(attempt_ids)}).pl()
+        return read_frame(c, _SQL["attempt_runs"], {"attempt_ids": list(attempt_ids)})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tracker_db.db import Cursor, like_pattern, sql_file, using
+from tracker_db.db import Cursor, like_pattern, read_frame, sql_file, using
 from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_id
 
@@ -23,7 +23,7 @@ def list_curricula(*, cur: Cursor | None = None) -> pl.DataFrame:
     name.
     """
     with using(cur) as c:
-        return c.execute(_SQL["curricula"]).pl()
+        return read_frame(c, _SQL["curricula"])
 
 
 def get_curricula_table(*, cur: Cursor | None = None) -> pl.DataFrame:
@@ -44,7 +44,7 @@ def get_course_metadata_table(*, cur: Cursor | None = None) -> pl.DataFrame:
     Columns: course_id, name, course_code, notes, tags (list), color, course_hours, tracked.
     """
     with using(cur) as c:
-        frame = c.execute(_SQL["course_metadata_rows"]).pl()
+        frame = read_frame(c, _SQL["course_metadata_rows"])
     return shorten_columns(frame, ("name", "course_code"))  # labels only, never saved
 
 
@@ -55,9 +55,9 @@ def get_assignment_metadata_table(course_id: int, *, cur: Cursor | None = None) 
     estimated_hours.
     """
     with using(cur) as c:
-        frame = c.execute(
-            _SQL["assignment_metadata_rows"], {"course_id": validate_id(course_id, "course id")}
-        ).pl()
+        frame = read_frame(
+            c, _SQL["assignment_metadata_rows"], {"course_id": validate_id(course_id, "course id")}
+        )
     return shorten_columns(frame, ("name",))  # a label only, never saved
 
 
@@ -83,8 +83,8 @@ def get_student_metadata_table(
     """
     search = (search or "").strip()
     with using(cur) as c:
-        frame = c.execute(
-            _SQL["student_metadata_rows"],
+        frame = read_frame(
+            c, _SQL["student_metadata_rows"],
             {
                 "course_id": None if course_id is None else validate_id(course_id, "course id"),
                 "search": search,
@@ -92,7 +92,7 @@ def get_student_metadata_table(
                 "limit": max(1, min(int(limit), 10_000)),
                 "include_inactive": bool(include_inactive),
             },
-        ).pl()
+        )
     return shorten_columns(frame, ("name",))  # a label only, never saved
 
 
@@ -110,17 +110,17 @@ def get_course_metadata(*, cur: Cursor | None = None) -> pl.DataFrame:
     """Return stored course metadata. Columns: course_id, notes, tags, color, course_hours,
     tracking_enabled."""
     with using(cur) as c:
-        return c.execute(_SQL["stored_course_metadata"]).pl()
+        return read_frame(c, _SQL["stored_course_metadata"])
 
 
 def get_assignment_metadata(*, cur: Cursor | None = None) -> pl.DataFrame:
     """Return stored assignment metadata. Columns: assignment_id, notes, tags, difficulty,
     estimated_hours."""
     with using(cur) as c:
-        return c.execute(_SQL["stored_assignment_metadata"]).pl()
+        return read_frame(c, _SQL["stored_assignment_metadata"])
 
 
 def get_student_metadata(*, cur: Cursor | None = None) -> pl.DataFrame:
     """Return every student's tags and group. Columns: student_id, tags, custom_group."""
     with using(cur) as c:
-        return c.execute(_SQL["stored_student_metadata"]).pl()
+        return read_frame(c, _SQL["stored_student_metadata"])

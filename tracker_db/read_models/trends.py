@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from tracker_db.db import Cursor, scalar, sql_file, using
+from tracker_db.db import Cursor, read_frame, scalar, sql_file, using
 from tracker_db.privacy import DEFAULT_MIN_GROUP_SIZE, drop_small_groups, hide_small_groups
 from tracker_db.read_models.display import shorten_columns
 from tracker_db.validation import validate_id
@@ -33,7 +33,7 @@ def _scoped(
         "include_inactive": bool(include_inactive),
     }
     with using(cur) as c:
-        frame = c.execute(_SQL[statement], params).pl()
+        frame = read_frame(c, _SQL[statement], params)
     return shorten_columns(frame, ("course_label", "student_name"))
 
 
@@ -102,11 +102,11 @@ def get_assignment_distribution(
     Assignments with fewer than ``min_group_size`` graded scores are left out.
     """
     with using(cur) as c:
-        frame = c.execute(
-            _SQL["assignment_distribution"],
+        frame = read_frame(
+            c, _SQL["assignment_distribution"],
             {"course_id": validate_id(course_id, "course id"),
              "include_inactive": bool(include_inactive)},
-        ).pl()
+        )
     frame = drop_small_groups(frame, ("assignment_id",), min_group_size)
     return shorten_columns(frame, ("assignment_name", "student_name"))
 

@@ -1,7 +1,8 @@
 """Layer 1 (``canvas`` schema): what Canvas says now. The only writer of its tables.
 
-A full sync replaces every table whole, inside the sync's transaction; a permanent delete
-removes one object's rows (see ``OWNED_ROWS``).
+A full sync makes every table hold exactly what Canvas sent, inside the sync's transaction,
+writing only the rows that differ; a permanent delete removes one object's rows (see
+``OWNED_ROWS``).
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import polars as pl
 
 from tracker_db.canvas.shaping import TABLE_COLUMNS, ShapedSync
-from tracker_db.db import Cursor, staged
+from tracker_db.db import Cursor, read_frame, sql_file, staged
 from tracker_db.errors import TrackerError
 from tracker_db.store import OwnedRows
+
+_SQL = sql_file("store/snapshot")
 
 #: The layer-1 tables, in the order a sync writes them; the allowlist for table names.
 CANVAS_TABLES: tuple[str, ...] = tuple(TABLE_COLUMNS)
@@ -58,21 +61,27 @@ def read_table(cur: Cursor, table: str) -> pl.DataFrame:
         TrackerError: ``table`` is not one of ``CANVAS_TABLES``.
     """
     columns = ", ".join(TABLE_COLUMNS[table]) if table in TABLE_COLUMNS else "*"
-    return cur.execute(f"SELECT {columns} FROM {qualified_table(table)}").pl()
+    return read_frame(cur, f"SELECT {columns} FROM {qualified_table(table)}")
 
 
 def replace_table(cur: Cursor, table: str, frame: pl.DataFrame) -> int:
-    """Replace the contents of ``canvas.<table>`` with ``frame`` (inside a transaction).
+    """Make ``canvas.<table>`` hold exactly the rows of ``frame`` (inside a transaction).
 
-    Rows travel as one Arrow table; columns are matched by name.
+    Only the rows that differ are written: a row Canvas sends as it was stays as it is
+    stored, so a sync that changes little writes little (less to log and checkpoint in a
+    DuckDB file, fewer data and delete files on DuckLake). Columns are matched by name.
 
     Returns:
-        The number of rows written.
+        The number of rows the table holds now.
     """
-    qualified = qualified_table(table)
-    cur.execute(f"DELETE FROM {qualified}")
+    names = {"table": qualified_table(table), "columns": ", ".join(TABLE_COLUMNS[table]),
+             "key": TABLE_COLUMNS[table][0]}
+    if not frame.height:
+        cur.execute(_SQL["delete_all_rows"].format(**names))
+        return 0
     with staged(cur, "incoming_rows", frame):
-        cur.execute(f"INSERT INTO {qualified} BY NAME SELECT * FROM incoming_rows")
+        cur.execute(_SQL["delete_rows_that_differ"].format(**names))
+        cur.execute(_SQL["insert_rows_that_differ"].format(**names))
     return frame.height
 
 

@@ -15,10 +15,7 @@ process that died mid-sync leaves one behind (``read_models.sync_status``).
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -94,6 +91,26 @@ def read_known_state(source: str, *, cur: Cursor | None = None) -> tuple[KnownSt
         ), ""
 
 
+def make_client(
+    base_url: str,
+    token: str,
+    *,
+    max_in_flight: int | None = None,
+    retry: RetryPolicy | None = None,
+    progress: ProgressCallback | None = None,
+) -> CanvasClient:
+    """The client a sync fetches with (``max_in_flight`` None: the client's default).
+
+    Raises:
+        ConfigError: Bad base URL, token or ``max_in_flight``.
+    """
+    return CanvasClient(
+        base_url, token,
+        max_in_flight=DEFAULT_MAX_IN_FLIGHT if max_in_flight is None else max_in_flight,
+        retry=retry, progress=progress,
+    )
+
+
 def sync_from_canvas(
     base_url: str,
     token: str,
@@ -108,6 +125,7 @@ def sync_from_canvas(
     trigger: str = "",
     attempt_ids: list[str] | None = None,
     incremental: bool = False,
+    client: CanvasClient | None = None,
 ) -> SyncResult:
     """Fetch from Canvas, then write it with ``full_canvas_sync``.
 
@@ -134,10 +152,13 @@ def sync_from_canvas(
         incremental: Fetch only the submissions that changed since the latest successful
             sync (``tracker_db.canvas.incremental``); a full sync when there is none to
             build on (the result's ``mode`` and summary say which ran).
+        client: The client to fetch with, perhaps with its ``sign_in_soon`` under way
+            (the command starts it before it opens the database); default
+            ``make_client(base_url, token, ...)``.
 
     Raises:
         ConfigError: Bad base URL or token, or demo data and real data would mix (nothing
-            fetched but the token's check, nothing recorded).
+            fetched but the token's check and perhaps the course list, nothing recorded).
         DatabaseBusyError: The database could not be opened for a step.
         CanvasAPIError: Canvas refused or failed.
         DataValidationError: Canvas sent data that does not validate.
@@ -156,28 +177,29 @@ def sync_from_canvas(
             with (sessions or default_database()).session() as c:
                 yield c
 
-    client = CanvasClient(
-        base_url, token,
-        max_in_flight=DEFAULT_MAX_IN_FLIGHT if max_in_flight is None else max_in_flight,
-        retry=retry, progress=progress,
-    )
+    client = client or make_client(base_url, token, max_in_flight=max_in_flight, retry=retry,
+                                   progress=progress)
     source = client.base_url
-    signed_in = client.sign_in_soon()  # a round trip to Canvas while the database is read
-    with step() as c:
-        check_source_matches(source, cur=c)
-        untracked = teacher_data.untracked_course_ids(c)
-        plan: IncrementalPlan | None = None
-        fallback = ""
-        if incremental:
-            known, fallback = read_known_state(source, cur=c)
-            if known is not None:
-                plan = IncrementalPlan(known, now=started_at)
-        if attempt_ids is not None:
-            attempt_ids.append(attempt_id)
-        write(c, lambda w: sync_runs.start_attempt(
-            w, attempt_id, started_at, kind=kind, trigger=trigger))
+    # The token's check and the course list, while the database is read.
+    signed_in = client.sign_in_soon()
+    plan: IncrementalPlan | None = None
+    fallback = ""
+    try:
+        with step() as c:
+            check_source_matches(source, cur=c)
+            untracked = teacher_data.untracked_course_ids(c)
+            if incremental:
+                known, fallback = read_known_state(source, cur=c)
+                if known is not None:
+                    plan = IncrementalPlan(known, now=started_at)
+            if attempt_ids is not None:
+                attempt_ids.append(attempt_id)
+            write(c, lambda w: sync_runs.start_attempt(
+                w, attempt_id, started_at, kind=kind, trigger=trigger))
+    except BaseException:
+        client.close()  # (stops the course list, if Canvas is still sending it)
+        raise
     recorded = False  # whether a transaction has recorded the outcome (and ended the row)
-    _import_arrow_meanwhile()
     try:
         try:
             with client:
@@ -234,23 +256,3 @@ def _end_attempt(step: Callable[[], AbstractContextManager[Cursor]], attempt_id:
         # status reports an attempt that never finished, which is what happened.
         log.warning("could not remove the record of unfinished sync attempt %s", attempt_id,
                     exc_info=True)
-
-
-def _import_arrow_meanwhile() -> None:
-    """Import pyarrow in the background while the fetch waits on the network.
-
-    DuckDB's Arrow exchange, which the write is made of, loads pyarrow on first use: in a
-    fresh process (the command line) that is a tenth of a second or more that the write
-    would otherwise wait for, after the fetch.
-    """
-    if "pyarrow.dataset" in sys.modules:
-        return
-
-    def load() -> None:
-        try:
-            for name in ("pyarrow", "pyarrow.compute", "pyarrow.dataset"):
-                importlib.import_module(name)
-        except Exception:  # only a head start: the write imports what it needs itself
-            log.debug("importing pyarrow ahead of the write failed", exc_info=True)
-
-    threading.Thread(target=load, name="import-pyarrow", daemon=True).start()
