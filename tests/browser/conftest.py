@@ -31,6 +31,14 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
+    page = getattr(item, "funcargs", {}).get("browser_page")
+    if report.when == "call" and report.failed and page is not None:
+        # CI keeps only its output, not the screenshots: say there what the page showed.
+        try:
+            shown = f"{page.url}\n{page.inner_text('body', timeout=5_000)[:6_000]}"
+        except Exception as e:  # a closed or hung page must not hide the test's own failure
+            shown = f"(the page could not be read: {e})"
+        report.sections.append(("what the browser showed", shown))
 
 
 def chromium_path(default: str = "/usr/bin/chromium") -> str:

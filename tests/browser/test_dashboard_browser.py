@@ -70,6 +70,46 @@ def _goto(page, url: str) -> None:
     _wait_idle(page)
 
 
+def _courses_editor(page, url: str):
+    """Open the Metadata page's Courses tab; return its editor once it shows a course."""
+    _goto(page, f"{url}/metadata")
+    tab = page.get_by_role("tab", name="Courses")
+
+    def courses_shown() -> bool:
+        if tab.get_attribute("aria-selected") != "true":
+            tab.click()  # a click during the page's first run can be lost
+            return False
+        editor = page.get_by_test_id("stDataFrame").filter(visible=True).first
+        return bool(_column(page, editor, 1)[0])  # a course code in the first row
+
+    _wait_for(courses_shown, "the course metadata editor")
+    _wait_idle(page)
+    return page.get_by_test_id("stDataFrame").filter(visible=True).first
+
+
+def _edit_cell(page, editor, row: int, column: int, text: str) -> None:
+    """Type ``text`` into a cell of an editor: ``column`` steps right from the first.
+
+    The grid must hold the keyboard's focus before the arrows move: a click that missed it
+    (a grid still drawing on a loaded machine) leaves the focus on the tab just clicked, and
+    the arrows would then switch tabs instead of cells.
+    """
+    def cell_selected() -> bool:
+        box = editor.bounding_box()
+        page.mouse.click(box["x"] + 60, box["y"] + ROW * (row + 1) + ROW / 2)
+        return bool(editor.evaluate("e => e.contains(document.activeElement)"))
+
+    _wait_for(cell_selected, "the editor to take the keyboard's focus")
+    for _ in range(column):
+        page.keyboard.press("ArrowRight")
+    typing = "() => ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName)"
+    page.keyboard.press("Enter")  # open the cell's own editor, then type into it
+    page.wait_for_function(typing)
+    page.keyboard.type(text, delay=30)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => !({typing})()")
+
+
 @pytest.mark.browser
 def test_a_teacher_session_in_chromium(browser_page, tmp_path: Path):
     page = browser_page
@@ -159,19 +199,9 @@ def _session(page, url: str, canvas: FakeCanvas) -> None:
     _wait_for(lambda: HOSTILE_COURSE in _column(page, overview, 0), "the HTML course name")
 
     # 7. Edit a metadata cell: the Colour of the first course, then save.
-    _goto(page, f"{url}/metadata")
-    page.get_by_role("tab", name="Courses").click()
-    _wait_idle(page)
-    editor = page.get_by_test_id("stDataFrame").filter(visible=True).first
-    box = editor.bounding_box()
-    page.mouse.click(box["x"] + 60, box["y"] + ROW + ROW / 2)  # first row, "Course"
-    for _ in range(3):  # Course -> Code -> Tracked -> Colour
-        page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")  # open the cell editor, then type into it
-    page.wait_for_timeout(300)
-    page.keyboard.type("#336699", delay=30)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(500)
+    editor = _courses_editor(page, url)
+    _edit_cell(page, editor, 0, 3, "#336699")  # first course: Course -> Code -> Tracked -> Colour
+    _wait_for(lambda: "#336699" in _column(page, editor, 3), "the typed colour in the editor")
     page.get_by_role("button", name="Save courses").click()
     page.get_by_text("Courses saved (1 row changed).").wait_for()
     _wait_idle(page)

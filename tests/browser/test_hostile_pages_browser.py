@@ -10,7 +10,15 @@ import re
 
 import pytest
 
-from tests.browser.test_dashboard_browser import ROW, _column, _goto, _wait_for, _wait_idle
+from tests.browser.test_dashboard_browser import (
+    ROW,
+    _column,
+    _courses_editor,
+    _edit_cell,
+    _goto,
+    _wait_for,
+    _wait_idle,
+)
 
 MARKDOWN_STUDENT = 5018  # "[Siobhán](https://evil.example/p) ![x](...) <mailto:...> www..."
 
@@ -56,35 +64,6 @@ def test_markdown_in_canvas_names_never_becomes_a_link_or_image(browser_page, se
     assert page.locator(_FOREIGN).count() == 0
     assert all(re.fullmatch(r"mailto:\?bcc=[\w.%+'-]+@[\w.-]+(,[\w.%+'-]+@[\w.-]+)*", h)
                for h in (links.nth(i).get_attribute("href") for i in range(links.count())))
-
-
-def _edit_cell(page, editor, row: int, column: int, text: str) -> None:
-    """Type ``text`` into a cell of an editor: ``column`` steps right from the first."""
-    box = editor.bounding_box()
-    page.mouse.click(box["x"] + 60, box["y"] + ROW * (row + 1) + ROW / 2)
-    for _ in range(column):
-        page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(300)
-    page.keyboard.type(text, delay=30)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(500)
-
-
-def _courses_editor(page, url: str):
-    _goto(page, f"{url}/metadata")
-    tab = page.get_by_role("tab", name="Courses")
-
-    def courses_shown() -> bool:
-        if tab.get_attribute("aria-selected") != "true":
-            tab.click()  # a click during the page's first run can be lost
-            return False
-        editor = page.get_by_test_id("stDataFrame").filter(visible=True).first
-        return bool(_column(page, editor, 1)[0])  # a course code in the first row
-
-    _wait_for(courses_shown, "the course metadata editor")
-    _wait_idle(page)
-    return page.get_by_test_id("stDataFrame").filter(visible=True).first
 
 
 # (row, column steps from "Course", what is typed, what the refusal must say)
