@@ -13,7 +13,13 @@ import pytest
 from tests.work_facts import SUBMITTED_WORK_SQL
 from tracker_db.canvas.client import RetryPolicy
 from tracker_db.db import Database, write
-from tracker_db.edits import dismiss_flags, flag_again, set_flag_rule, set_flag_rules
+from tracker_db.edits import (
+    create_curriculum,
+    dismiss_flags,
+    flag_again,
+    set_flag_rule,
+    set_flag_rules,
+)
 from tracker_db.errors import DataValidationError
 from tracker_db.fake_canvas import FakeCanvas, build_demo_dataset
 from tracker_db.flag_rules import RULES, RuleSetting, default_setting, validate_setting
@@ -377,6 +383,45 @@ def test_the_flagged_students_are_read_from_the_derived_flags_as_from_the_rules(
         assert set(_live(demo_copy).filter(
             ~pl.col("dismissed") & (pl.lit(not course_ids) | pl.col("course_id").is_in(
                 list(course_ids))))["student_id"]) == expected
+
+
+def test_the_flagged_students_follow_hides_made_after_the_flags_were_derived(demo_copy):
+    # summary.open_flag_students reads the derived flags against the hidden students and
+    # courses, not against every pair: a student and a course hidden since the last sync
+    # (as layer 0 can) leave the list exactly as the rules applied on the spot say.
+    open_flags = get_flags()
+    student = open_flags.filter(pl.col("course_id") == 101)["student_id"][0]  # 101 stays
+    course = open_flags.filter(pl.col("course_id") != 101)["course_id"][0]
+    create_curriculum("Flagged courses", course_ids=[101, course])
+    with demo_copy.session() as cur:
+        cur.execute("UPDATE lifecycle.object_status SET archived = true "
+                    "WHERE (object_type, object_id) IN (('student', ?), ('course', ?))",
+                    [student, course])
+    assert flags_in_summary()
+    for course_ids, curricula in (((), ()), ((101, course), ()), ((), ("flagged-courses",))):
+        live = _live(demo_copy).filter(~pl.col("dismissed"))
+        if course_ids or curricula:
+            live = live.filter(pl.col("course_id").is_in([101, course]))
+        expected = set(live["student_id"])
+        assert student not in expected and expected
+        assert set(get_flagged_student_ids(course_ids=course_ids, curricula=curricula)) == (
+            expected)
+        table = get_students_table(StudentFilters(flagged=True, course_ids=course_ids,
+                                                  curricula=curricula), limit=10_000)
+        assert set(table.rows["student_id"]) == expected
+        # A page's students' flags in words, read from the derived flags, as from the rules.
+        page = [*sorted(expected)[:5], student]
+        derived = get_flagged_students(course_ids=course_ids, curricula=curricula,
+                                       student_ids=page)
+        assert flags_in_summary()
+        with demo_copy.session() as cur:
+            state = cur.execute("SELECT * FROM summary.flag_state").fetchone()
+            cur.execute("DELETE FROM summary.flag_state")  # the rules applied on the spot
+            live_page = get_flagged_students(course_ids=course_ids, curricula=curricula,
+                                             student_ids=page, cur=cur)
+            cur.execute("INSERT INTO summary.flag_state VALUES (?, ?)", list(state))
+        assert derived.sort("student_id").equals(live_page.sort("student_id"))
+        assert derived.height == 5 and student not in set(derived["student_id"])
 
 
 def test_flagged_only_lists_the_same_students_from_the_derived_flags_as_from_the_rules(

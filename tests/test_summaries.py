@@ -361,9 +361,10 @@ def test_the_migration_fills_the_summaries_of_an_existing_database(fake, cur):
     assert _frame(cur, "SELECT * FROM summary.work_changes").height > 0
     assert _frame(cur, "SELECT * FROM lifecycle.enrollment_changes").height > 0
     flags_before = get_flags(include_dismissed=True, cur=cur)
-    # Take the database back to before migration 0006 (and 0007, 0011, 0014 and 0015, which
-    # build on it), with its syncs kept.
+    # Take the database back to before migration 0006 (and 0007, 0011 and 0014 to 0017,
+    # which build on it), with its syncs kept.
     for statement in (
+        "DELETE FROM ops.schema_migrations WHERE version IN (16, 17)",
         "DELETE FROM ops.schema_migrations WHERE version = 15",
         "DROP TABLE meta.flag_rules",
         "DROP TABLE meta.flag_decisions",
@@ -382,7 +383,7 @@ def test_the_migration_fills_the_summaries_of_an_existing_database(fake, cur):
     ):
         cur.execute(statement)
 
-    assert apply_migrations(cur) == [6, 7, 11, 14, 15]
+    assert apply_migrations(cur) == [6, 7, 11, 14, 15, 16, 17]
     now = snapshot(cur, layers)
     # The flags are derived by Python at the next sync or change of the rules; until then
     # readers apply the rules themselves, and find the same flags.

@@ -185,3 +185,15 @@ FROM summary.flag_state
 -- The students with a flag not dismissed, from summary.flags (the caller checks that it is
 -- current), of the pairs summary.flag_pairs gives for $course_ids and $curricula.
 SELECT student_id FROM summary.open_flag_students($course_ids::BIGINT[], $curricula::VARCHAR[])
+
+-- name: open_flags_of_students
+-- The flags not dismissed of some students, from summary.flags (the caller checks that it is
+-- current), of the pairs summary.flag_pairs gives for $course_ids and $curricula, with each
+-- course's name as the flags list names it; $student_ids BIGINT[]. By student, then as listed.
+SELECT f.student_id, f.rule,
+       coalesce(c.course_code, c.name, 'course ' || f.course_id) AS course_name
+FROM summary.open_flags($course_ids::BIGINT[], $curricula::VARCHAR[]) AS f
+-- a hash join on the ids (list_contains would scan the list once per flag)
+SEMI JOIN (SELECT unnest($student_ids::BIGINT[]) AS student_id) USING (student_id)
+LEFT JOIN canvas.courses AS c USING (course_id)
+ORDER BY f.student_id, course_name, f.course_id, f.rule

@@ -160,12 +160,17 @@ def get_flags(
                       curricula=sorted({str(c) for c in curricula}),
                       limit=None if limit is None else max(1, int(limit)))
         frame = read_frame(c, _SQL["flags"], params)
-    labels = {rule: spec.label for rule, spec in RULES.items()}
-    frame = frame.with_columns(flag=pl.col("rule").replace_strict(labels, default=None))
+    frame = _labelled(frame)
     if not include_dismissed:
         frame = frame.filter(~pl.col("dismissed"))
     frame = shorten_columns(frame, ("student_name", "course_name"))
     return frame.select(list(_LISTED_SCHEMA)).cast(_LISTED_SCHEMA)  # type: ignore[arg-type]
+
+
+def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
+    # Each flag's name in words (``flag``), from its rule.
+    labels = {rule: spec.label for rule, spec in RULES.items()}
+    return frame.with_columns(flag=pl.col("rule").replace_strict(labels, default=None))
 
 
 @dataclass(frozen=True)
@@ -217,8 +222,17 @@ def get_flagged_students(
     """Return each student with a flag that is not dismissed (of some courses or students,
     arguments as ``get_flags``): ``student_id``, ``flags`` (the flags' names with their
     courses, in words) and ``flag_count``."""
-    flags = get_flags(course_ids=course_ids, curricula=curricula, student_ids=student_ids,
-                      cur=cur)
+    students = sorted({validate_id(i, "student id") for i in student_ids})
+    with using(cur) as c:
+        if students and _precomputed(c, get_rule_settings(cur=c)):
+            # A page's students: their derived flags alone, not the whole flag list's query.
+            flags = read_frame(c, _SQL["open_flags_of_students"], {
+                "course_ids": sorted({validate_id(i, "course id") for i in course_ids}),
+                "curricula": sorted({str(v) for v in curricula}), "student_ids": students})
+            flags = shorten_columns(_labelled(flags), ("course_name",))
+        else:
+            flags = get_flags(course_ids=course_ids, curricula=curricula,
+                              student_ids=students, cur=c)
     return (
         flags.group_by("student_id", maintain_order=True)
         .agg(flags=pl.concat_str(pl.col("flag"), pl.lit(" ("), pl.col("course_name"),
