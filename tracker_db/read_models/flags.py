@@ -151,13 +151,11 @@ def get_flags(
         label, ``reason`` why it fired in words, ``facts`` what a dismissal is about (pass it
         back to ``edits.dismiss_flag``), and the dismissal's note and time.
     """
-    courses = sorted({validate_id(i, "course id") for i in course_ids})
     students = sorted({validate_id(i, "student id") for i in student_ids})
     with using(cur) as c:
         settings = rules if rules is not None else get_rule_settings(cur=c)
         params = _parameters(settings, precomputed=_precomputed(c, settings))
-        params.update(course_ids=courses, student_ids=students,
-                      curricula=sorted({str(c) for c in curricula}),
+        params.update(_scope(course_ids, curricula), student_ids=students,
                       limit=None if limit is None else max(1, int(limit)))
         frame = read_frame(c, _SQL["flags"], params)
     frame = _labelled(frame)
@@ -165,6 +163,12 @@ def get_flags(
         frame = frame.filter(~pl.col("dismissed"))
     frame = shorten_columns(frame, ("student_name", "course_name"))
     return frame.select(list(_LISTED_SCHEMA)).cast(_LISTED_SCHEMA)  # type: ignore[arg-type]
+
+
+def _scope(course_ids: Iterable[int], curricula: Iterable[str]) -> dict[str, list[Any]]:
+    # The $course_ids and $curricula of the flag queries, checked and in one order.
+    return {"course_ids": sorted({validate_id(i, "course id") for i in course_ids}),
+            "curricula": sorted({str(v) for v in curricula})}
 
 
 def _labelled(frame: pl.DataFrame) -> pl.DataFrame:
@@ -224,15 +228,15 @@ def get_flagged_students(
     courses, in words) and ``flag_count``."""
     students = sorted({validate_id(i, "student id") for i in student_ids})
     with using(cur) as c:
-        if students and _precomputed(c, get_rule_settings(cur=c)):
+        settings = get_rule_settings(cur=c)
+        if students and _precomputed(c, settings):
             # A page's students: their derived flags alone, not the whole flag list's query.
-            flags = read_frame(c, _SQL["open_flags_of_students"], {
-                "course_ids": sorted({validate_id(i, "course id") for i in course_ids}),
-                "curricula": sorted({str(v) for v in curricula}), "student_ids": students})
+            flags = read_frame(c, _SQL["open_flags_of_students"],
+                               {**_scope(course_ids, curricula), "student_ids": students})
             flags = shorten_columns(_labelled(flags), ("course_name",))
         else:
             flags = get_flags(course_ids=course_ids, curricula=curricula,
-                              student_ids=students, cur=c)
+                              student_ids=students, rules=settings, cur=c)
     return (
         flags.group_by("student_id", maintain_order=True)
         .agg(flags=pl.concat_str(pl.col("flag"), pl.lit(" ("), pl.col("course_name"),
@@ -254,13 +258,13 @@ def get_flagged_student_ids(
 ) -> list[int]:
     """Return the ids of the students with a flag that is not dismissed (in some courses;
     arguments as ``get_flags``), in no order."""
-    courses = sorted({validate_id(i, "course id") for i in course_ids})
-    wanted = sorted({str(c) for c in curricula})
+    scope = _scope(course_ids, curricula)
     with using(cur) as c:
-        if _precomputed(c, get_rule_settings(cur=c)):  # else the rules are applied here
-            return [i for (i,) in c.execute(_SQL["open_flag_students"], {
-                "course_ids": courses, "curricula": wanted}).fetchall()]
-        flags = get_flags(course_ids=courses, curricula=wanted, cur=c)
+        settings = get_rule_settings(cur=c)
+        if _precomputed(c, settings):  # else the rules are applied here
+            return [i for (i,) in c.execute(_SQL["open_flag_students"], scope).fetchall()]
+        flags = get_flags(course_ids=scope["course_ids"], curricula=scope["curricula"],
+                          rules=settings, cur=c)
     return flags["student_id"].unique().to_list()
 
 
